@@ -1,0 +1,1 @@
+"""Audio capture, playback, endpointing and resampling."""

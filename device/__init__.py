@@ -1,0 +1,1 @@
+"""The appliance: controller, buttons, console, config, service and the `tolk` command."""

@@ -1,0 +1,1 @@
+"""Model packs, the language registry, engines and converters."""

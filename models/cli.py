@@ -1,0 +1,171 @@
+"""`tolk models …`: list, verify, install, install-defaults, convert, remove."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from models import defaults, paths
+from models.errors import TolkError
+from models.manifest import Engine, Kind, PackManifest
+from models.progress import Progress
+from models.store import InstalledPack, PackStore
+
+log = logging.getLogger(__name__)
+SMALLEST_BOARD_MB = 4096
+OS_AND_APP_MB = 700  # Debian + Python + Tolk itself, measured budget for the 4 GB target
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("models", help="list, verify, install and convert model packs")
+    parser.add_argument("--packs-dir", type=Path, help="packs folder (default: %(default)s)", default=None)
+    msub = parser.add_subparsers(dest="models_command", required=True)
+    p = msub.add_parser("list", help="installed packs, languages, sizes, licences and RAM")
+    p.add_argument("--json", action="store_true")
+    p = msub.add_parser("verify", help="check every file's size and sha256")
+    p.add_argument("ids", nargs="*", help="pack ids (default: all)")
+    p = msub.add_parser("install", help="install a pack folder (verified, atomic)")
+    p.add_argument("folder", type=Path)
+    p = msub.add_parser("install-defaults", help="download, assemble, convert and install the default packs")
+    p.add_argument("--also", nargs="*", default=[], metavar="ID", help="catalogue packs to install as well")
+    p.add_argument("--all", action="store_true", help="install every catalogue pack (all candidate LLMs)")
+    p = msub.add_parser("remove", help="remove an installed pack")
+    p.add_argument("id")
+    p = msub.add_parser("convert", help="turn a Hugging Face folder or GGUF file into a CTranslate2 pack")
+    p.add_argument("source", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="new pack folder")
+    p.add_argument("--id", required=True, help="pack id")
+    p.add_argument("--quantization", default="int8",
+                   choices=["int8", "int8_float32", "int8_float16", "int16", "float16", "bfloat16", "float32"])
+    p.add_argument("--languages", help="comma-separated Tolk language codes (default: all)")
+    p.add_argument("--license", default="unknown")
+    p.add_argument("--source-desc", default="")
+    p.add_argument("--install", action="store_true", help="install the converted pack afterwards")
+    parser.set_defaults(func=run)
+
+
+def active_packs(packs: list[InstalledPack]) -> dict[Kind, InstalledPack]:
+    """One pack per kind: the catalogue default when installed, else the first; TTS prefers Piper."""
+    default_ids = {p.id for p in defaults.default_packs()}
+    chosen: dict[Kind, InstalledPack] = {}
+    for pack in sorted(packs, key=lambda p: (p.id not in default_ids, p.manifest.engine is Engine.ESPEAK_NG, p.id)):
+        chosen.setdefault(pack.manifest.kind, pack)
+    return chosen
+
+
+def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:
+    """Language code -> 'piper' or 'espeak-ng (fallback)' or 'none'."""
+    from models import languages
+
+    out = {}
+    for lang in languages.LANGUAGES:
+        engines = [p.manifest.engine for p in packs if p.manifest.kind is Kind.TTS and lang.code in p.manifest.languages]
+        out[lang.code] = ("piper" if Engine.PIPER in engines
+                          else "espeak-ng (fallback)" if Engine.ESPEAK_NG in engines else "none")
+    return out
+
+
+def cmd_list(store: PackStore, as_json: bool) -> int:
+    from device.board import read_board
+
+    packs = store.installed()
+    board = read_board()
+    active = active_packs(packs)
+    total_ram = sum(p.manifest.ram_mb for p in active.values())
+    fits = total_ram + OS_AND_APP_MB <= SMALLEST_BOARD_MB
+    speech = _speech_quality(packs)
+    if as_json:
+        print(json.dumps({
+            "packs": [dict(p.manifest.to_dict(), files=len(p.manifest.files), size_bytes=p.manifest.size_bytes,
+                           active=active.get(p.manifest.kind) is p) for p in packs],
+            "speech": speech, "ram_mb_active": total_ram, "board": board.__dict__,
+            "fits_4gb_board": fits,
+        }, indent=2, ensure_ascii=False))
+        return 0
+    if not packs:
+        print(f"No model packs installed in {store.root}. Run: tolk models install-defaults")
+        return 1
+    print(f"Model packs in {store.root}:")
+    print(f"  {'':1} {'ID':28} {'KIND':4} {'ENGINE':22} {'LANGS':>5} {'SIZE':>9} {'RAM':>8}  LICENCE")
+    for p in packs:
+        m = p.manifest
+        mark = "*" if active.get(m.kind) is p else " "
+        size = f"{m.size_bytes / 1e6:,.0f} MB" if m.files else "system"
+        print(f"  {mark} {m.id:28} {m.kind.value:4} {m.engine.value:22} {len(m.languages):5} {size:>9} "
+              f"{m.ram_mb:>5} MB  {m.license}")
+    print("  (* = active for its kind)")
+    native = sorted(c for c, q in speech.items() if q == "piper")
+    fallback = sorted(c for c, q in speech.items() if q.startswith("espeak"))
+    missing = sorted(c for c, q in speech.items() if q == "none")
+    print(f"Speech: Piper voice for {', '.join(native) or 'none'}; espeak-ng fallback quality for "
+          f"{', '.join(fallback) or 'none'}" + (f"; NO voice for {', '.join(missing)}" if missing else ""))
+    print(f"RAM: active packs need about {total_ram:,} MB (+{OS_AND_APP_MB} MB system) "
+          f"of {board.ram_mb:,} MB on this board ({board.model}); "
+          f"{'fits' if fits else 'does NOT fit'} a {SMALLEST_BOARD_MB // 1024} GB board")
+    return 0
+
+
+def cmd_verify(store: PackStore, ids: list[str]) -> int:
+    packs = [store.get(i) for i in ids] if ids else store.installed()
+    if not packs:
+        print(f"No model packs installed in {store.root}.", file=sys.stderr)
+        return 1
+    bad = 0
+    for pack in packs:
+        progress = Progress()
+        progress.start(f"verifying {pack.id}", pack.manifest.size_bytes)
+        problems = store.verify(pack.id, progress=progress.advance)
+        progress.step(f"{pack.id}: " + ("OK" if not problems else "FAILED"))
+        for problem in problems:
+            print(f"  {pack.path / problem.path}: {problem.message}", file=sys.stderr)
+        bad += bool(problems)
+    return 1 if bad else 0
+
+
+def cmd_convert(args: argparse.Namespace, store: PackStore) -> int:
+    from models.convert import convert_model
+
+    progress = Progress()
+    languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
+    manifest = convert_model(args.source, args.output, pack_id=args.id, quantization=args.quantization,
+                             languages=languages, license=args.license, source_desc=args.source_desc,
+                             log_progress=progress.step)
+    print(f"wrote pack {manifest.id} ({manifest.engine.value}, {manifest.size_bytes / 1e6:,.0f} MB) to {args.output}")
+    if args.install:
+        store.install_dir(args.output)
+        print(f"installed {manifest.id}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    store = PackStore(args.packs_dir or paths.packs_dir())
+    try:
+        if args.models_command == "list":
+            return cmd_list(store, args.json)
+        if args.models_command == "verify":
+            return cmd_verify(store, args.ids)
+        if args.models_command == "install":
+            pack = store.install_dir(args.folder)
+            print(f"installed {pack.id} ({pack.manifest.size_bytes / 1e6:,.0f} MB)")
+            return 0
+        if args.models_command == "install-defaults":
+            packs = list(defaults.CATALOG) if args.all else defaults.default_packs() + [
+                defaults.catalog_pack(i) for i in args.also]
+            built = defaults.install_defaults(store, paths.cache_dir(), Progress(), packs)
+            print("installed: " + (", ".join(built) if built else "nothing new (all present and intact)"))
+            return 0
+        if args.models_command == "remove":
+            store.remove(args.id)
+            print(f"removed {args.id}")
+            return 0
+        if args.models_command == "convert":
+            return cmd_convert(args, store)
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyError as err:
+        print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.models_command)

@@ -1,0 +1,206 @@
+"""Installed model packs: listing, verifying and atomic installation.
+
+Layout under the packs folder (on the device's data partition)::
+
+    packs/
+      whisper-base -> .versions/whisper-base-1a2b3c4d5e6f   (symlink: the active pack)
+      .versions/whisper-base-1a2b3c4d5e6f/                   (pack folder: files + manifest.json)
+      .staging/tmpXXXX/                                      (in-progress installs)
+
+An install copies the pack into a staging folder on the same filesystem, checks
+every file, renames it under ``.versions`` and then swaps the ``<id>`` symlink
+with one ``rename()``: a power cut at any point leaves either the old pack or the
+new one active, never a mix. Leftover staging folders are removed on the next install.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from models.errors import ManifestError, PackNotFoundError, UnsafePackError
+from models.integrity import ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree
+from models.manifest import MANIFEST_NAME, Kind, PackManifest
+
+log = logging.getLogger(__name__)
+
+VERSIONS = ".versions"
+STAGING = ".staging"
+FileDoneFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InstalledPack:
+    manifest: PackManifest
+    path: Path  # the real pack folder (symlink resolved)
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_regular_file(src: Path, dst: Path) -> None:
+    """Copy without following a symlink at ``src`` (O_NOFOLLOW), then fsync."""
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fin, open(dst, "xb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+class PackStore:
+    """The packs folder. All installs go through ``install_dir`` or ``adopt``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ---- reading -------------------------------------------------------
+    def _link_names(self) -> Iterator[Path]:
+        if not self.root.is_dir():
+            return
+        for entry in sorted(self.root.iterdir()):
+            if not entry.name.startswith(".") and entry.is_symlink():
+                yield entry
+
+    def installed(self) -> list[InstalledPack]:
+        """Active packs, skipping (and logging) any whose manifest cannot be read."""
+        packs = []
+        for link in self._link_names():
+            try:
+                packs.append(self.get(link.name))
+            except (ManifestError, PackNotFoundError) as err:
+                log.warning("ignoring pack %s: %s", link.name, err)
+        return packs
+
+    def get(self, pack_id: str) -> InstalledPack:
+        link = self.root / pack_id
+        if not link.is_symlink() or not link.exists():
+            known = ", ".join(p.name for p in self._link_names()) or "none installed"
+            raise PackNotFoundError(f"no installed pack '{pack_id}' (installed: {known})")
+        real = link.resolve()
+        if real.parent != (self.root / VERSIONS).resolve():
+            raise UnsafePackError(f"pack link {pack_id} points outside {self.root / VERSIONS}")
+        manifest = PackManifest.load(real)
+        if manifest.id != pack_id:
+            raise ManifestError(f"pack folder {pack_id} holds a manifest for '{manifest.id}'")
+        return InstalledPack(manifest, real)
+
+    def by_kind(self, kind: Kind) -> list[InstalledPack]:
+        return [p for p in self.installed() if p.manifest.kind is kind]
+
+    def verify(self, pack_id: str, *, hashes: bool = True, progress: ProgressFn | None = None) -> list[Problem]:
+        pack = self.get(pack_id)
+        return check_pack(pack.path, pack.manifest, hashes=hashes, progress=progress)
+
+    # ---- installing ----------------------------------------------------
+    def new_staging_dir(self) -> Path:
+        """An empty folder on the packs filesystem, for a builder to fill and then ``adopt``."""
+        staging_root = self.root / STAGING
+        staging_root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="pack-", dir=staging_root))
+
+    def clean_staging(self) -> None:
+        """Remove folders left by interrupted installs."""
+        staging_root = self.root / STAGING
+        if staging_root.is_dir():
+            for leftover in staging_root.iterdir():
+                log.info("removing leftover staging folder %s", leftover)
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    def install_dir(
+        self,
+        source: Path,
+        *,
+        progress: ProgressFn | None = None,
+        on_file_copied: FileDoneFn | None = None,
+    ) -> InstalledPack:
+        """Install the pack folder at ``source``: reject unsafe content before copying a byte."""
+        source = Path(source)
+        manifest = PackManifest.load(source)  # raises UnsafePathError for '..' / absolute paths
+        found, problems = scan_tree(source)
+        listed = {f.path for f in manifest.files}
+        problems += [Problem(rel, "is not listed in the manifest", True)
+                     for rel in sorted(found) if rel != MANIFEST_NAME and rel not in listed]
+        for entry in manifest.files:
+            if entry.path not in found:
+                if not any(p.path == entry.path for p in problems):
+                    problems.append(Problem(entry.path, "is missing"))
+                continue
+            reason = content_problem(entry.path, source / entry.path)
+            if reason:
+                problems.append(Problem(entry.path, reason, True))
+        raise_for_problems(manifest.id, problems)
+
+        self.clean_staging()
+        staging = self.new_staging_dir()
+        try:
+            for entry in manifest.files:
+                dst = staging / entry.path
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                _copy_regular_file(source / entry.path, dst)
+                if on_file_copied:
+                    on_file_copied(entry.path)
+            manifest.dump(staging)
+            return self.adopt(staging, progress=progress)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def adopt(self, staging: Path, *, progress: ProgressFn | None = None) -> InstalledPack:
+        """Verify a filled staging folder and make it the active pack of its id, atomically."""
+        staging = Path(staging)
+        if staging.parent.resolve() != (self.root / STAGING).resolve():
+            raise ValueError(f"{staging} is not a staging folder of {self.root}")
+        try:
+            manifest = PackManifest.load(staging)
+            raise_for_problems(manifest.id, check_pack(staging, manifest, progress=progress))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        digest = hashlib.sha256((staging / MANIFEST_NAME).read_bytes()).hexdigest()[:12]
+        versions = self.root / VERSIONS
+        versions.mkdir(parents=True, exist_ok=True)
+        final = versions / f"{manifest.id}-{digest}"
+        for path in sorted(staging.rglob("*"), reverse=True):
+            if path.is_dir():
+                _fsync_dir(path)
+        _fsync_dir(staging)
+        if final.exists():  # identical pack already there: keep it, drop the copy
+            shutil.rmtree(staging)
+        else:
+            os.rename(staging, final)
+        _fsync_dir(versions)
+        self._point(manifest.id, final)
+        log.info("installed pack %s (%s)", manifest.id, final.name)
+        return InstalledPack(manifest, final)
+
+    def _point(self, pack_id: str, target: Path) -> None:
+        link = self.root / pack_id
+        previous = link.resolve() if link.is_symlink() else None
+        tmp_link = self.root / f".link-{pack_id}-{os.getpid()}"
+        if tmp_link.is_symlink():
+            tmp_link.unlink()
+        os.symlink(os.path.relpath(target, self.root), tmp_link)
+        os.replace(tmp_link, link)  # the atomic switch
+        _fsync_dir(self.root)
+        if previous is not None and previous != target.resolve() and previous.parent == target.parent:
+            shutil.rmtree(previous, ignore_errors=True)
+
+    def remove(self, pack_id: str) -> None:
+        pack = self.get(pack_id)
+        (self.root / pack_id).unlink()
+        _fsync_dir(self.root)
+        shutil.rmtree(pack.path, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Screen layouts, fonts and shaping, display drivers and the simulator."""
