@@ -1,0 +1,194 @@
+"""Translation engines: one interface, thin adapters over CTranslate2.
+
+``LlmTranslator`` runs a decoder LLM pack (``ctranslate2.Generator``) with the
+prompt template and stop tokens from its manifest; ``Seq2SeqTranslator`` runs
+an encoder-decoder pack (NLLB / M2M100 / MADLAD, ``ctranslate2.Translator``)
+with the target-language token. Both translate a batch of texts between any two
+languages the pack declares, greedy, with output length bounded by the input's.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from models import languages
+from models.errors import TolkError, UnknownLanguageError
+from models.manifest import Engine, PackManifest
+
+log = logging.getLogger(__name__)
+
+
+class TranslationError(TolkError):
+    code = "MT-FAILED"
+
+
+@dataclass(frozen=True)
+class Translation:
+    text: str
+    source: str  # Tolk language codes
+    target: str
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+
+
+class Translator(Protocol):
+    manifest: PackManifest
+
+    def translate(self, texts: Sequence[str], source: str, target: str,
+                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]: ...
+
+
+class TextTokenizer:
+    """Strings <-> token strings/ids with either `tokenizers` (tokenizer.json) or sentencepiece (.model)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.suffix == ".model":
+            import sentencepiece
+
+            self._sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
+            self._hf = None
+        else:
+            from tokenizers import Tokenizer
+
+            self._hf = Tokenizer.from_file(str(path))
+            self._sp = None
+
+    def tokens(self, text: str) -> list[str]:
+        if self._hf is not None:
+            return self._hf.encode(text, add_special_tokens=False).tokens
+        return self._sp.encode(text, out_type=str)
+
+    def decode(self, ids: list[int]) -> str:
+        if self._hf is not None:
+            return self._hf.decode(ids, skip_special_tokens=True)
+        return self._sp.decode(ids)
+
+    def decode_tokens(self, tokens: list[str]) -> str:
+        if self._hf is not None:
+            return self._hf.decode([self._hf.token_to_id(t) for t in tokens], skip_special_tokens=True)
+        return self._sp.decode_pieces(tokens)
+
+
+def _check_languages(manifest: PackManifest, source: str, target: str) -> tuple[languages.Language, languages.Language]:
+    src, tgt = languages.get(source), languages.get(target)
+    for lang in (src, tgt):
+        if lang.code not in manifest.languages:
+            raise UnknownLanguageError(
+                f"pack {manifest.id} does not translate '{lang.code}'; it knows: {', '.join(manifest.languages)}")
+    return src, tgt
+
+
+def output_bound(tokens_in: int, target: languages.Language) -> int:
+    """Most tokens a translation of ``tokens_in`` tokens may take (stops runaway generation)."""
+    factor = 3 if target.script in ("Hans", "Jpan", "Hang", "Thai", "Deva", "Mlym", "Geor") else 2
+    return factor * tokens_in + 16
+
+
+class LlmTranslator:
+    """A decoder-LLM pack: prompt template + greedy decoding with stop tokens."""
+
+    def __init__(self, pack_dir: Path, manifest: PackManifest, *, compute_type: str = "int8",
+                 threads: int = 0) -> None:
+        import ctranslate2
+        import jinja2.sandbox
+
+        if manifest.engine is not Engine.CT2_GENERATOR or manifest.prompt is None:
+            raise TranslationError(f"pack {manifest.id} is not an LLM translation pack")
+        self.manifest = manifest
+        self.tokenizer = TextTokenizer(Path(pack_dir) / manifest.settings.get("tokenizer", "tokenizer.json"))
+        env = jinja2.sandbox.ImmutableSandboxedEnvironment(keep_trailing_newline=True)
+        self.template = env.from_string(manifest.prompt.template)
+        self.stop = list(manifest.prompt.stop)
+        self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None
+        self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
+                                               intra_threads=threads)
+
+    def prompt_tokens(self, text: str, src: languages.Language, tgt: languages.Language,
+                      context: Sequence[tuple[str, str]] = ()) -> list[str]:
+        prompt = self.template.render(source=src.english_name, target=tgt.english_name,
+                                      source_native=src.native_name, target_native=tgt.native_name,
+                                      text=text.strip(), context=list(context))
+        tokens = self.tokenizer.tokens(prompt)
+        if self.bos and (not tokens or tokens[0] != self.bos):
+            tokens.insert(0, self.bos)
+        return tokens
+
+    def translate(self, texts: Sequence[str], source: str, target: str,
+                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]:
+        src, tgt = _check_languages(self.manifest, source, target)
+        if not texts:
+            return []
+        prompts = [self.prompt_tokens(t, src, tgt, context) for t in texts]
+        lengths = [len(self.tokenizer.tokens(t)) for t in texts]
+        started = time.perf_counter()
+        results = self.generator.generate_batch(
+            prompts, max_length=max(output_bound(n, tgt) for n in lengths), sampling_topk=1,
+            end_token=self.stop or None, include_prompt_in_result=False, max_batch_size=8)
+        seconds = time.perf_counter() - started
+        out = []
+        for text, n_in, result in zip(texts, lengths, results):
+            ids = result.sequences_ids[0]
+            out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stop), src.code, tgt.code,
+                                   n_in, len(ids), seconds))
+        return out
+
+
+def clean_output(text: str, stop: Sequence[str]) -> str:
+    """Trim the model's answer to the translation: first paragraph, no stop strings."""
+    for s in stop:
+        text = text.split(s)[0]
+    return text.strip().split("\n\n")[0].strip()
+
+
+class Seq2SeqTranslator:
+    """An encoder-decoder pack (NLLB / M2M100 / MADLAD): language tokens from the manifest."""
+
+    def __init__(self, pack_dir: Path, manifest: PackManifest, *, compute_type: str = "int8",
+                 threads: int = 0) -> None:
+        import ctranslate2
+
+        if manifest.engine is not Engine.CT2_TRANSLATOR:
+            raise TranslationError(f"pack {manifest.id} is not an encoder-decoder translation pack")
+        self.manifest = manifest
+        self.tokenizer = TextTokenizer(Path(pack_dir) / manifest.settings["tokenizer"])
+        self.lang_tokens: dict[str, str] = manifest.settings.get("language_tokens", {})
+        self.style = manifest.settings.get("prefix_style", "nllb")
+        self.translator = ctranslate2.Translator(str(pack_dir), device="cpu", compute_type=compute_type,
+                                                 intra_threads=threads)
+
+    def _source_tokens(self, text: str, src: str, tgt: str) -> list[str]:
+        tokens = self.tokenizer.tokens(text)
+        if self.style == "madlad":
+            return [self.lang_tokens[tgt]] + tokens + ["</s>"]
+        return [self.lang_tokens[src]] + tokens + ["</s>"]
+
+    def translate(self, texts: Sequence[str], source: str, target: str,
+                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]:
+        src, tgt = _check_languages(self.manifest, source, target)
+        if not texts:
+            return []
+        batch = [self._source_tokens(t, src.code, tgt.code) for t in texts]
+        prefix = None if self.style == "madlad" else [[self.lang_tokens[tgt.code]]] * len(texts)
+        started = time.perf_counter()
+        results = self.translator.translate_batch(
+            batch, target_prefix=prefix, beam_size=1,
+            max_decoding_length=max(output_bound(len(b), tgt) for b in batch))
+        seconds = time.perf_counter() - started
+        out = []
+        for text, tokens, result in zip(texts, batch, results):
+            hyp = [t for t in result.hypotheses[0] if t not in self.lang_tokens.values()]
+            out.append(Translation(self.tokenizer.decode_tokens(hyp).strip(), src.code, tgt.code, len(tokens), len(hyp), seconds))
+        return out
+
+
+def load_translator(pack_dir: Path, manifest: PackManifest, **kwargs) -> Translator:
+    if manifest.engine is Engine.CT2_GENERATOR:
+        return LlmTranslator(pack_dir, manifest, **kwargs)
+    if manifest.engine is Engine.CT2_TRANSLATOR:
+        return Seq2SeqTranslator(pack_dir, manifest, **kwargs)
+    raise TranslationError(f"pack {manifest.id} ({manifest.engine.value}) is not a translation pack")

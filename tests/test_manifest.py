@@ -1,0 +1,72 @@
+import json
+
+import pytest
+
+from models.errors import ManifestError, UnsafePathError
+from models.manifest import Engine, Kind, PackFile, PackManifest
+from tests.packfixtures import make_pack
+
+
+def _base(**changes):
+    data = {
+        "id": "p", "kind": "tts", "engine": "piper", "version": "1", "languages": ["en"], "license": "CC0-1.0",
+        "source": "test", "ram_mb": 5, "files": [{"path": "v.onnx", "size": 3, "sha256": "a" * 64}],
+    }
+    data.update(changes)
+    return data
+
+
+def test_round_trip(tmp_path):
+    manifest = make_pack(tmp_path / "p")
+    loaded = PackManifest.load(tmp_path / "p")
+    assert loaded == manifest
+    assert loaded.kind is Kind.MT and loaded.engine is Engine.CT2_GENERATOR
+    assert loaded.prompt.stop == ("\n",)
+    assert loaded.size_bytes == sum(f.size for f in loaded.files) > 0
+    assert PackManifest.from_dict(json.loads(json.dumps(loaded.to_dict()))) == loaded
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"kind": "vision"}, "kind 'vision' is not one of"),
+    ({"engine": "whisper.cpp"}, "engine 'whisper.cpp' is not one of"),
+    ({"engine": "faster-whisper"}, "cannot serve kind tts"),
+    ({"languages": []}, "'languages' is empty"),
+    ({"ram_mb": 0}, "ram_mb must be positive"),
+    ({"ram_mb": "lots"}, "'ram_mb' must be int"),
+    ({"license": " "}, "licence is required"),
+    ({"id": "Bad Id"}, "pack id 'Bad Id'"),
+    ({"files": []}, "'files' is empty"),
+    ({"files": [{"path": "a.onnx", "size": 1}]}, "missing field 'sha256'"),
+    ({"files": [{"path": "a.onnx", "size": 1, "sha256": "xyz"}]}, "64 lowercase hex"),
+    ({"files": [{"path": "a.onnx", "size": 1, "sha256": "a" * 64}] * 2}, "listed twice"),
+    ({"kind": "mt", "engine": "ctranslate2-generator"}, "needs a 'prompt'"),
+    ({"format_version": 99}, "unsupported format_version"),
+])
+def test_invalid_manifests_name_the_problem(changes, message):
+    with pytest.raises(ManifestError, match=message):
+        PackManifest.from_dict(_base(**changes))
+
+
+@pytest.mark.parametrize("path", ["../evil.onnx", "/etc/passwd", "a/../../b.onnx", "./x.onnx", "a//b.onnx", "a\\b"])
+def test_paths_that_escape_are_unsafe(path):
+    with pytest.raises(ManifestError) as err:
+        PackFile(path=path, size=1, sha256="a" * 64)
+    assert path in str(err.value) or repr(path) in str(err.value)
+    if ".." in path or path.startswith("/"):
+        assert isinstance(err.value, UnsafePathError) and err.value.code == "PACK-UNSAFE"
+
+
+def test_prompt_needs_text_placeholder():
+    with pytest.raises(ManifestError, match="text"):
+        PackManifest.from_dict(_base(kind="mt", engine="ctranslate2-generator", prompt={"template": "hi"}))
+
+
+def test_unreadable_manifest_is_a_clear_error(tmp_path):
+    with pytest.raises(ManifestError, match="no manifest.json"):
+        PackManifest.load(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ManifestError, match="not valid JSON"):
+        PackManifest.load(tmp_path)
+    (tmp_path / "manifest.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(ManifestError, match="cannot read"):
+        PackManifest.load(tmp_path)

@@ -1,0 +1,205 @@
+"""Verification and atomic installation of packs (real files on a real filesystem)."""
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from models.errors import ManifestError, PackIntegrityError, PackNotFoundError, UnsafePackError
+from models.integrity import check_pack, file_entries, is_ctranslate2_bin
+from models.manifest import PackManifest
+from models.store import STAGING, PackStore
+from tests.packfixtures import make_pack, rewrite_manifest
+
+
+@pytest.fixture
+def store(tmp_path):
+    return PackStore(tmp_path / "packs")
+
+
+@pytest.fixture
+def installed(store, tmp_path):
+    """A store with pack 'tiny-mt' version 1 installed."""
+    make_pack(tmp_path / "v1", payload=b"\x01" * 64)
+    store.install_dir(tmp_path / "v1")
+    return store
+
+
+def snapshot(root):
+    """Every path under root (links not followed) with its size, excluding the empty staging folder."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            out[os.path.relpath(full, root)] = os.lstat(full).st_size if not os.path.isdir(full) else "dir"
+    return out
+
+
+def test_install_and_load(installed):
+    pack = installed.get("tiny-mt")
+    assert pack.manifest.languages == ("en", "es")
+    assert (pack.path / "model.bin").is_file()
+    assert installed.verify("tiny-mt") == []
+    assert [p.id for p in installed.installed()] == ["tiny-mt"]
+
+
+def test_flipped_byte_is_found_and_named(installed):
+    pack = installed.get("tiny-mt")
+    target = pack.path / "config.json"
+    data = bytearray(target.read_bytes())
+    data[3] ^= 0x01
+    target.write_bytes(bytes(data))
+    problems = installed.verify("tiny-mt")
+    assert [p.path for p in problems] == ["config.json"]
+    assert "sha256" in problems[0].message
+
+
+def test_unknown_pack_lists_installed(installed):
+    with pytest.raises(PackNotFoundError, match="installed: tiny-mt"):
+        installed.get("nope")
+
+
+def test_reinstalling_same_pack_is_idempotent(installed, tmp_path):
+    before = snapshot(installed.root)
+    installed.install_dir(tmp_path / "v1")
+    assert snapshot(installed.root) == before
+
+
+def test_new_version_replaces_old_atomically(installed, tmp_path):
+    old_path = installed.get("tiny-mt").path
+    make_pack(tmp_path / "v2", payload=b"\x02" * 64)
+    installed.install_dir(tmp_path / "v2")
+    new = installed.get("tiny-mt")
+    assert new.path != old_path and not old_path.exists()
+    assert check_pack(new.path) == []
+
+
+def _unsafe_variants(tmp_path):
+    """(name, folder) of packs that must be rejected."""
+    cases = {}
+
+    bad = tmp_path / "dotdot"
+    make_pack(bad, payload=b"\x03" * 64)
+    (tmp_path / "outside.json").write_text("{}")
+    rewrite_manifest(bad, files=[*PackManifest.load(bad).to_dict()["files"],
+                                 {"path": "../outside.json", "size": 2, "sha256": "0" * 64}])
+    cases["../outside.json"] = bad
+
+    absolute = tmp_path / "absolute"
+    make_pack(absolute, payload=b"\x04" * 64)
+    rewrite_manifest(absolute, files=[{"path": "/etc/hostname", "size": 1, "sha256": "0" * 64}])
+    cases["/etc/hostname"] = absolute
+
+    link = tmp_path / "symlink"
+    make_pack(link, payload=b"\x05" * 64)
+    os.remove(link / "config.json")
+    os.symlink("/etc/hostname", link / "config.json")
+    cases["config.json"] = link
+
+    hard = tmp_path / "hardlink"
+    make_pack(hard, payload=b"\x06" * 64)
+    os.link(hard / "config.json", tmp_path / "hard-twin.json")
+    cases["config.json "] = hard
+
+    torch_file = tmp_path / "torchfile"
+    make_pack(torch_file, payload=b"\x07" * 64,
+              extra_files={"weights.pt": pickle.dumps({"w": [1, 2]}, protocol=4)})
+    cases["weights.pt"] = torch_file
+
+    pickle_bin = tmp_path / "picklebin"
+    make_pack(pickle_bin, payload=b"\x08" * 64)
+    (pickle_bin / "model.bin").write_bytes(pickle.dumps({"w": 1}, protocol=2))
+    rewrite_manifest(pickle_bin, files=file_entries(pickle_bin, ["model.bin", "config.json", "tokenizer.json"]))
+    cases["model.bin"] = pickle_bin
+
+    unlisted = tmp_path / "unlisted"
+    make_pack(unlisted, payload=b"\x09" * 64)
+    (unlisted / "extra.json").write_text("{}")
+    cases["extra.json"] = unlisted
+    return cases
+
+
+def test_unsafe_packs_are_rejected_and_nothing_changes(installed, tmp_path):
+    for name, folder in _unsafe_variants(tmp_path).items():
+        before = snapshot(installed.root)
+        with pytest.raises((UnsafePackError, ManifestError)) as err:
+            installed.install_dir(folder)
+        assert name.strip() in str(err.value), (name, str(err.value))
+        assert err.value.code == "PACK-UNSAFE"
+        after = snapshot(installed.root)
+        assert {k: v for k, v in after.items() if not k.startswith(STAGING)} == \
+            {k: v for k, v in before.items() if not k.startswith(STAGING)}, name
+        assert not any((installed.root / STAGING).iterdir()) if (installed.root / STAGING).exists() else True
+        assert installed.get("tiny-mt").manifest.languages == ("en", "es")
+        assert installed.verify("tiny-mt") == []
+    assert (tmp_path / "outside.json").read_text() == "{}"
+
+
+def test_missing_and_mismatched_files_are_rejected(installed, tmp_path):
+    missing = tmp_path / "missing"
+    make_pack(missing, payload=b"\x0a" * 64)
+    os.remove(missing / "tokenizer.json")
+    with pytest.raises(PackIntegrityError, match="tokenizer.json: is missing"):
+        installed.install_dir(missing)
+
+    mismatch = tmp_path / "mismatch"
+    make_pack(mismatch, payload=b"\x0b" * 64)
+    (mismatch / "config.json").write_bytes(b'{"layers": 3}')
+    with pytest.raises(PackIntegrityError, match="config.json: sha256"):
+        installed.install_dir(mismatch)
+    assert installed.verify("tiny-mt") == []
+
+
+def test_interrupted_install_keeps_old_pack(installed, tmp_path):
+    make_pack(tmp_path / "v2", payload=b"\x0c" * 64)
+    old = installed.get("tiny-mt").path
+
+    def power_cut(path):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        installed.install_dir(tmp_path / "v2", on_file_copied=power_cut)
+    assert installed.get("tiny-mt").path == old
+    assert installed.verify("tiny-mt") == []
+    assert not any((installed.root / STAGING).iterdir())
+
+
+def test_killed_install_keeps_old_pack_and_next_install_cleans_up(installed, tmp_path):
+    """SIGKILL the installing process after its first file: no cleanup code runs at all."""
+    make_pack(tmp_path / "v2", payload=b"\x0d" * 64)
+    old = installed.get("tiny-mt").path
+    script = textwrap.dedent(f"""
+        import os, signal
+        from models.store import PackStore
+        store = PackStore({str(installed.root)!r})
+        store.install_dir({str(tmp_path / 'v2')!r}, on_file_copied=lambda p: os.kill(os.getpid(), signal.SIGKILL))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=os.getcwd())
+    assert proc.returncode == -signal.SIGKILL
+    assert any((installed.root / STAGING).iterdir()), "the killed install left its staging folder"
+    assert installed.get("tiny-mt").path == old and installed.verify("tiny-mt") == []
+
+    installed.install_dir(tmp_path / "v2")  # the next install cleans up and succeeds
+    assert not any((installed.root / STAGING).iterdir())
+    assert installed.get("tiny-mt").path != old and installed.verify("tiny-mt") == []
+
+
+def test_ctranslate2_bin_detection(tmp_path):
+    from tests.packfixtures import ct2_bin_bytes
+
+    good, bad = tmp_path / "good.bin", tmp_path / "bad.bin"
+    good.write_bytes(ct2_bin_bytes("WhisperSpec"))
+    bad.write_bytes(pickle.dumps([1, 2, 3]))
+    assert is_ctranslate2_bin(good) and not is_ctranslate2_bin(bad)
+    zipped = tmp_path / "torch.bin"
+    zipped.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+    assert not is_ctranslate2_bin(zipped)
+
+
+def test_remove(installed):
+    path = installed.get("tiny-mt").path
+    installed.remove("tiny-mt")
+    assert not path.exists() and installed.installed() == []
