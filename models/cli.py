@@ -43,6 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--license", default="unknown")
     p.add_argument("--source-desc", default="")
     p.add_argument("--install", action="store_true", help="install the converted pack afterwards")
+    p = msub.add_parser("eval", help="chrF and tokens/s of installed translation packs on UDHR articles")
+    p.add_argument("ids", nargs="*", help="MT pack ids (default: every installed MT pack)")
+    p.add_argument("--articles", type=int, default=5, help="UDHR articles per direction (default %(default)s)")
+    p.add_argument("--max-chars", type=int, default=260, help="skip longer articles (default %(default)s)")
+    p.add_argument("--directions", help="comma-separated src-tgt pairs (default: the standard set)")
+    p.add_argument("-o", "--output", type=Path, default=Path("out/mt-eval"), help="report folder")
     parser.set_defaults(func=run)
 
 
@@ -139,6 +145,24 @@ def cmd_convert(args: argparse.Namespace, store: PackStore) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, store: PackStore) -> int:
+    from models import evaluate, quality, udhr
+
+    packs = [store.get(i) for i in args.ids] if args.ids else store.by_kind(Kind.MT)
+    if not packs:
+        print("No translation pack installed. Run: tolk models install-defaults", file=sys.stderr)
+        return 1
+    directions = ([tuple(d.split("-", 1)) for d in args.directions.split(",")] if args.directions
+                  else list(quality.DEFAULT_DIRECTIONS))
+    udhr_dir = udhr.ensure_udhr(paths.cache_dir())
+    progress = Progress()
+    results = {p.id: evaluate.evaluate_pack(p, udhr_dir, directions, args.articles, args.max_chars, progress.step)
+               for p in packs}
+    report = evaluate.write_report(results, args.output, {"articles": args.articles, "max_chars": args.max_chars})
+    print(report.read_text())
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     store = PackStore(args.packs_dir or paths.packs_dir())
     try:
@@ -162,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.models_command == "convert":
             return cmd_convert(args, store)
+        if args.models_command == "eval":
+            return cmd_eval(args, store)
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

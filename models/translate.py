@@ -68,6 +68,21 @@ class TextTokenizer:
             return self._hf.decode(ids, skip_special_tokens=True)
         return self._sp.decode(ids)
 
+    def stop_ids(self, stops: Sequence[str]) -> list[int]:
+        """Token ids that end generation: each stop token, and for a whitespace stop such as
+        a newline every token whose text contains it (``"\n\n"`` as well as ``"\n"``)."""
+        ids: set[int] = set()
+        size = self._hf.get_vocab_size() if self._hf is not None else self._sp.get_piece_size()
+        for stop in stops:
+            single = self._hf.token_to_id(stop) if self._hf is not None else self._sp.piece_to_id(stop)
+            if single is not None and (self._hf is not None or self._sp.id_to_piece(single) == stop):
+                ids.add(single)
+            if stop.strip() == "":
+                texts = (self._hf.decode_batch([[i] for i in range(size)], skip_special_tokens=False)
+                         if self._hf is not None else [self._sp.id_to_piece(i) for i in range(size)])
+                ids.update(i for i, t in enumerate(texts) if stop in t)
+        return sorted(ids)
+
     def decode_tokens(self, tokens: list[str]) -> str:
         if self._hf is not None:
             return self._hf.decode([self._hf.token_to_id(t) for t in tokens], skip_special_tokens=True)
@@ -104,6 +119,7 @@ class LlmTranslator:
         env = jinja2.sandbox.ImmutableSandboxedEnvironment(keep_trailing_newline=True)
         self.template = env.from_string(manifest.prompt.template)
         self.stop = list(manifest.prompt.stop)
+        self.stop_ids = self.tokenizer.stop_ids(self.stop)
         self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None
         self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                intra_threads=threads)
@@ -128,7 +144,7 @@ class LlmTranslator:
         started = time.perf_counter()
         results = self.generator.generate_batch(
             prompts, max_length=max(output_bound(n, tgt) for n in lengths), sampling_topk=1,
-            end_token=self.stop or None, include_prompt_in_result=False, max_batch_size=8)
+            end_token=self.stop_ids or None, include_prompt_in_result=False, max_batch_size=8)
         seconds = time.perf_counter() - started
         out = []
         for text, n_in, result in zip(texts, lengths, results):
