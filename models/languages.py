@@ -52,7 +52,7 @@ LANGUAGES: tuple[Language, ...] = tuple(sorted((
     _l("es", "Spanish", "Español", "spa_Latn", "es_ES es_MX", "es", "Latn", "spa"),
     _l("fa", "Persian", "فارسی", "pes_Arab", "fa_IR", "fa", "Arab", "pes_1", direction="rtl"),
     _l("fi", "Finnish", "Suomi", "fin_Latn", "fi_FI", "fi", "Latn", "fin"),
-    _l("fr", "French", "Français", "fra_Latn", "fr_FR", "fr", "Latn", "fra"),
+    _l("fr", "French", "Français", "fra_Latn", "fr_FR", "fr-fr", "Latn", "fra"),
     _l("hi", "Hindi", "हिन्दी", "hin_Deva", "hi_IN", "hi", "Deva", "hin"),
     _l("hu", "Hungarian", "Magyar", "hun_Latn", "hu_HU", "hu", "Latn", "hun"),
     _l("id", "Indonesian", "Bahasa Indonesia", "ind_Latn", "", "id", "Latn", "ind"),
