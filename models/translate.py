@@ -174,6 +174,7 @@ class Seq2SeqTranslator:
         self.tokenizer = TextTokenizer(Path(pack_dir) / manifest.settings["tokenizer"])
         self.lang_tokens: dict[str, str] = manifest.settings.get("language_tokens", {})
         self.style = manifest.settings.get("prefix_style", "nllb")
+        self._special = {"<s>", "</s>", "<pad>", "<unk>", *self.lang_tokens.values()}
         self.translator = ctranslate2.Translator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                  intra_threads=threads)
 
@@ -197,8 +198,9 @@ class Seq2SeqTranslator:
         seconds = time.perf_counter() - started
         out = []
         for text, tokens, result in zip(texts, batch, results):
-            hyp = [t for t in result.hypotheses[0] if t not in self.lang_tokens.values()]
-            out.append(Translation(self.tokenizer.decode_tokens(hyp).strip(), src.code, tgt.code, len(tokens), len(hyp), seconds))
+            generated = result.hypotheses[0][1:] if prefix else result.hypotheses[0]
+            text = self.tokenizer.decode_tokens([t for t in generated if t not in self._special]).strip()
+            out.append(Translation(text, src.code, tgt.code, len(tokens), len(generated), seconds))
         return out
 
 
