@@ -52,13 +52,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def active_packs(packs: list[InstalledPack]) -> dict[Kind, InstalledPack]:
-    """One pack per kind: the catalogue default when installed, else the first; TTS prefers Piper."""
+def active_packs(packs: list[InstalledPack]) -> list[InstalledPack]:
+    """What runs together: one ASR and one MT pack (the catalogue default when installed, else the
+    first), and every TTS pack (each language speaks with its best voice)."""
     default_ids = {p.id for p in defaults.default_packs()}
     chosen: dict[Kind, InstalledPack] = {}
-    for pack in sorted(packs, key=lambda p: (p.id not in default_ids, p.manifest.engine is Engine.ESPEAK_NG, p.id)):
+    for pack in sorted(packs, key=lambda p: (p.id not in default_ids, p.id)):
         chosen.setdefault(pack.manifest.kind, pack)
-    return chosen
+    return [p for p in packs if p.manifest.kind is Kind.TTS or chosen.get(p.manifest.kind) is p]
 
 
 def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:
@@ -79,13 +80,13 @@ def cmd_list(store: PackStore, as_json: bool) -> int:
     packs = store.installed()
     board = read_board()
     active = active_packs(packs)
-    total_ram = sum(p.manifest.ram_mb for p in active.values())
+    total_ram = sum(p.manifest.ram_mb for p in active)
     fits = total_ram + OS_AND_APP_MB <= SMALLEST_BOARD_MB
     speech = _speech_quality(packs)
     if as_json:
         print(json.dumps({
             "packs": [dict(p.manifest.to_dict(), files=len(p.manifest.files), size_bytes=p.manifest.size_bytes,
-                           active=active.get(p.manifest.kind) is p) for p in packs],
+                           active=p in active) for p in packs],
             "speech": speech, "ram_mb_active": total_ram, "board": board.__dict__,
             "fits_4gb_board": fits,
         }, indent=2, ensure_ascii=False))
@@ -97,11 +98,11 @@ def cmd_list(store: PackStore, as_json: bool) -> int:
     print(f"  {'':1} {'ID':28} {'KIND':4} {'ENGINE':22} {'LANGS':>5} {'SIZE':>9} {'RAM':>8}  LICENCE")
     for p in packs:
         m = p.manifest
-        mark = "*" if active.get(m.kind) is p else " "
+        mark = "*" if p in active else " "
         size = f"{m.size_bytes / 1e6:,.0f} MB" if m.files else "system"
         print(f"  {mark} {m.id:28} {m.kind.value:4} {m.engine.value:22} {len(m.languages):5} {size:>9} "
               f"{m.ram_mb:>5} MB  {m.license}")
-    print("  (* = active for its kind)")
+    print("  (* = active: loaded together on the device)")
     native = sorted(c for c, q in speech.items() if q == "piper")
     fallback = sorted(c for c, q in speech.items() if q.startswith("espeak"))
     missing = sorted(c for c, q in speech.items() if q == "none")

@@ -27,7 +27,7 @@ class Progress:
 
     def start(self, label: str, total: int) -> None:
         self._end_bar()
-        self._label, self._total, self._done, self._last = label, max(total, 1), 0, 0.0
+        self._label, self._total, self._done, self._last = label, max(total, 1), 0, time.monotonic()
 
     def advance(self, nbytes: int) -> None:
         self._done += nbytes

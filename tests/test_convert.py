@@ -87,3 +87,16 @@ def test_bad_inputs_are_clear_errors(tiny_llm, tmp_path):
     (tmp_path / "w.pt").write_bytes(b"\x80\x04")
     with pytest.raises(ConversionError, match="expected a Hugging Face folder or a .gguf file"):
         convert_model(tmp_path / "w.pt", tmp_path / "c", pack_id="x")
+
+
+def test_gguf_file_converts_like_its_hugging_face_twin(tiny_llm, tmp_path):
+    gguf_file = tiny_models.write_gguf(tiny_llm, tmp_path / "tiny.gguf")
+    from_gguf = convert_model(gguf_file, tmp_path / "from-gguf", pack_id="tiny-gguf", languages=["en", "es"],
+                              work_dir=tmp_path / "work")
+    from_hf = convert_model(tiny_llm, tmp_path / "from-hf", pack_id="tiny-hf", languages=["en", "es"])
+    assert from_gguf.engine is Engine.CT2_GENERATOR and from_gguf.prompt == from_hf.prompt
+    assert not any((tmp_path / "work").iterdir())  # the float32 intermediate is deleted
+    text = ["where is the train station?"]
+    a = load_translator(tmp_path / "from-gguf", from_gguf).translate(text, "en", "es")[0]
+    b = load_translator(tmp_path / "from-hf", from_hf).translate(text, "en", "es")[0]
+    assert a.tokens_out > 0 and (a.text, a.tokens_out) == (b.text, b.tokens_out)
