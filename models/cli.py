@@ -9,8 +9,9 @@ from pathlib import Path
 
 from models import defaults, paths
 from models.errors import TolkError
-from models.manifest import Engine, Kind, PackManifest
+from models.manifest import Engine, Kind
 from models.progress import Progress
+from models.selection import active_packs
 from models.store import InstalledPack, PackStore
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--directions", help="comma-separated src-tgt pairs (default: the standard set)")
     p.add_argument("-o", "--output", type=Path, default=Path("out/mt-eval"), help="report folder")
     parser.set_defaults(func=run)
-
-
-def active_packs(packs: list[InstalledPack]) -> list[InstalledPack]:
-    """What runs together: one ASR and one MT pack (the catalogue default when installed, else the
-    first), and every TTS pack (each language speaks with its best voice)."""
-    default_ids = {p.id for p in defaults.default_packs()}
-    chosen: dict[Kind, InstalledPack] = {}
-    for pack in sorted(packs, key=lambda p: (p.id not in default_ids, p.id)):
-        chosen.setdefault(pack.manifest.kind, pack)
-    return [p for p in packs if p.manifest.kind is Kind.TTS or chosen.get(p.manifest.kind) is p]
 
 
 def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:

@@ -178,9 +178,12 @@ class PackStore:
             if path.is_dir():
                 _fsync_dir(path)
         _fsync_dir(staging)
-        if final.exists():  # identical pack already there: keep it, drop the copy
+        if final.exists() and not check_pack(final, manifest):  # identical, intact pack already there
             shutil.rmtree(staging)
         else:
+            if final.exists():  # same manifest but damaged files: install beside it, the swap retires it
+                final = Path(tempfile.mkdtemp(prefix=f"{final.name}-", dir=versions))
+                final.rmdir()
             os.rename(staging, final)
         _fsync_dir(versions)
         self._point(manifest.id, final)
