@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from device import cli_interpret
 from models import cli as models_cli
 
 
@@ -14,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     models_cli.add_parser(sub)
+    cli_interpret.add_parsers(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from threading import Event
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -39,7 +40,7 @@ class Translator(Protocol):
     manifest: PackManifest
 
     def translate(self, texts: Sequence[str], source: str, target: str,
-                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]: ...
+                  context: Sequence[tuple[str, str]] = (), cancel: Event | None = None) -> list[Translation]: ...
 
 
 class TextTokenizer:
@@ -135,7 +136,7 @@ class LlmTranslator:
         return tokens
 
     def translate(self, texts: Sequence[str], source: str, target: str,
-                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]:
+                  context: Sequence[tuple[str, str]] = (), cancel: Event | None = None) -> list[Translation]:
         src, tgt = _check_languages(self.manifest, source, target)
         if not texts:
             return []
@@ -144,7 +145,8 @@ class LlmTranslator:
         started = time.perf_counter()
         results = self.generator.generate_batch(
             prompts, max_length=max(output_bound(n, tgt) for n in lengths), sampling_topk=1,
-            end_token=self.stop_ids or None, include_prompt_in_result=False, max_batch_size=8)
+            end_token=self.stop_ids or None, include_prompt_in_result=False, max_batch_size=8,
+            callback=(lambda step: cancel.is_set()) if cancel is not None else None)
         seconds = time.perf_counter() - started
         out = []
         for text, n_in, result in zip(texts, lengths, results):
@@ -185,7 +187,7 @@ class Seq2SeqTranslator:
         return [self.lang_tokens[src]] + tokens + ["</s>"]
 
     def translate(self, texts: Sequence[str], source: str, target: str,
-                  context: Sequence[tuple[str, str]] = ()) -> list[Translation]:
+                  context: Sequence[tuple[str, str]] = (), cancel: Event | None = None) -> list[Translation]:
         src, tgt = _check_languages(self.manifest, source, target)
         if not texts:
             return []

@@ -1,0 +1,125 @@
+"""`tolk translate` and `tolk interpret`: the interpreter from the command line."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from audio.clip import load_audio, resample, write_wav
+from device import events as ev
+from models import paths
+from models.errors import TolkError
+from models.store import PackStore
+
+GAP_SECONDS = 0.15  # silence between spoken sentences in the written file
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("translate", help="translate text between two languages")
+    p.add_argument("text")
+    p.add_argument("--from", dest="source", required=True, help="source language code")
+    p.add_argument("--to", dest="target", required=True, help="target language code")
+    p.add_argument("--mt-pack", help="translation pack id (default: the active one)")
+    p.set_defaults(func=run_translate)
+
+    p = sub.add_parser("interpret", help="speech file in, translated speech out")
+    p.add_argument("input", type=Path, help="audio file (wav, flac, mp3, ogg, m4a; any rate)")
+    p.add_argument("--to", dest="target", help="target language (default: the other one of --pair)")
+    p.add_argument("--from", dest="source", default="auto", help="source language or 'auto' (default)")
+    p.add_argument("--pair", help="the conversation's two languages, e.g. en,de: detection chooses among them")
+    p.add_argument("-o", "--output", type=Path, help="write the spoken translation to this WAV file")
+    p.add_argument("--timings", action="store_true", help="print per-stage timings")
+    p.add_argument("--back-translation", action="store_true", help="also translate back, as a check")
+    p.add_argument("--max-seconds", type=float, default=30.0, help="longest input accepted (default %(default)s)")
+    p.add_argument("--mt-pack", help="translation pack id (default: the active one)")
+    p.set_defaults(func=run_interpret)
+
+
+def _interpreter(args: argparse.Namespace, **config):
+    from device.interpreter import InterpreterConfig
+    from device.loader import load_interpreter
+
+    return load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig(**config), mt_pack=args.mt_pack)
+
+
+def join_audio(chunks: list[ev.AudioOut]) -> tuple[np.ndarray, int]:
+    """All spoken sentences as one signal at the first chunk's rate, with short gaps between sentences."""
+    if not chunks:
+        return np.zeros(0, dtype=np.float32), 22050
+    rate = chunks[0].sample_rate
+    parts, last_index = [], chunks[0].index
+    for chunk in chunks:
+        if chunk.index != last_index:
+            parts.append(np.zeros(int(rate * GAP_SECONDS), dtype=np.float32))
+            last_index = chunk.index
+        parts.append(resample(chunk.samples, chunk.sample_rate, rate))
+    return np.concatenate(parts), rate
+
+
+def report(events: list[ev.Event], out=sys.stdout, timings: bool = False) -> int:
+    """Print a finished turn; returns the exit code (0 ok, 1 no speech, 2 error)."""
+    code = 0
+    for event in events:
+        if isinstance(event, ev.FinalText):
+            print(f"heard ({event.language}, {event.confidence:.2f}): {event.text}", file=out)
+        elif isinstance(event, ev.TranslationText):
+            print(f"translation ({event.language}): {event.text}", file=out)
+        elif isinstance(event, ev.BackTranslation):
+            print(f"back-translation ({event.language}): {event.text}", file=out)
+        elif isinstance(event, ev.NoSpeech):
+            print(event.message, file=out)
+            code = max(code, 1)
+        elif isinstance(event, ev.TurnError):
+            print(f"error: [{event.code}] {event.message}", file=sys.stderr)
+            code = 2
+        elif isinstance(event, ev.TurnFinished) and timings:
+            order = ("asr", "mt", "tts", "first_audio", "back_translation", "total")
+            print("timings: " + " · ".join(f"{k.replace('_', ' ')} {event.timings[k]:.2f} s"
+                                           for k in order if k in event.timings), file=out)
+    return code
+
+
+def run_translate(args: argparse.Namespace) -> int:
+    try:
+        from models import languages
+
+        languages.get(args.source), languages.get(args.target)
+        interpreter = _interpreter(args)
+        events = interpreter.translate_text(args.text, args.source, args.target).collect()
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for event in events:
+        if isinstance(event, ev.TranslationText):
+            print(event.text)
+        elif isinstance(event, ev.TurnError):
+            print(f"error: [{event.code}] {event.message}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def run_interpret(args: argparse.Namespace) -> int:
+    from models import languages
+
+    try:
+        pair = [c.strip() for c in args.pair.split(",")] if args.pair else []
+        forced = None if args.source in ("auto", "") else args.source
+        for code in [*pair, forced, args.target]:
+            if code:
+                languages.get(code)
+        if not args.target and len(pair) != 2:
+            raise TolkError("give --to LANG, or --pair A,B to translate into the other language", code="ARGS")
+        audio = load_audio(args.input)
+        interpreter = _interpreter(args, max_seconds=args.max_seconds, back_translation=args.back_translation)
+        events = interpreter.interpret(audio, pair=pair, forced=forced, target=args.target).collect()
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    code = report(events, timings=args.timings)
+    if args.output and code == 0:
+        signal, rate = join_audio([e for e in events if isinstance(e, ev.AudioOut)])
+        write_wav(args.output, signal, rate)
+        print(f"wrote {args.output} ({signal.size / rate:.1f} s, {rate} Hz)")
+    return code

@@ -1,0 +1,262 @@
+"""The interpreter: one Turn = speech -> text -> translation -> speech, as a stream of typed events.
+
+One inference worker thread owns the models and runs one turn at a time (the
+CPU is the bottleneck, so stages never fight over cores). Callers get a ``Turn``
+whose events arrive on a queue; they never block the worker. Sentence 1 is
+translated and synthesised first, so its audio is out while later sentences are
+still being translated. A turn can be cancelled at any point: between stages,
+between sentences, and inside LLM decoding (checked at every token).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from audio.clip import ASR_RATE
+from device import events as ev
+from models import languages
+from models.asr import Transcript
+from models.errors import TolkError, UnknownLanguageError
+from models.sentences import split_sentences
+from models.translate import Translator
+from models.tts import SpeechRouter
+
+log = logging.getLogger(__name__)
+
+
+class AudioTooLongError(TolkError):
+    code = "AUDIO-TOO-LONG"
+
+
+@dataclass(frozen=True)
+class InterpreterConfig:
+    max_seconds: float = 30.0  # longer input is refused with a clear message
+    back_translation: bool = False
+    phrase_cache_size: int = 256  # short sentences translated before are not translated again
+    phrase_cache_max_chars: int = 60
+
+
+@dataclass
+class Turn:
+    """A running or finished turn. Read ``events()``; call ``cancel()`` to stop it."""
+
+    id: int
+    audio: np.ndarray | None
+    text: str | None
+    allowed: tuple[str, ...]
+    forced: str | None
+    target: str | None
+    created: float = field(default_factory=time.monotonic)
+    _events: "queue.Queue[ev.Event]" = field(default_factory=queue.Queue, repr=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def emit(self, event: ev.Event) -> None:
+        self._events.put(event)
+
+    def events(self, timeout: float | None = None) -> Iterator[ev.Event]:
+        """Events until (and including) TurnFinished."""
+        while True:
+            event = self._events.get(timeout=timeout)
+            yield event
+            if isinstance(event, ev.TurnFinished):
+                return
+
+    def collect(self, timeout: float | None = 600) -> list[ev.Event]:
+        return list(self.events(timeout=timeout))
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _resolve_target(source: str, allowed: Sequence[str], target: str | None) -> str:
+    if target:
+        return target
+    others = [code for code in allowed if code != source]
+    if not others:
+        raise UnknownLanguageError("no target language: give one (--to) or a pair of languages")
+    return others[0]
+
+
+class Interpreter:
+    """Owns the models and the inference worker."""
+
+    def __init__(self, asr, translator: Translator, voices: SpeechRouter,
+                 config: InterpreterConfig = InterpreterConfig()) -> None:
+        self.asr = asr
+        self.translator = translator
+        self.voices = voices
+        self.config = config
+        self._ids = itertools.count(1)
+        self._jobs: "queue.Queue[Turn | None]" = queue.Queue()
+        self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
+        self._worker.start()
+
+    # ---- submitting ------------------------------------------------------
+    def _check(self, codes: Sequence[str | None]) -> None:
+        for code in codes:
+            if code is not None:
+                lang = languages.get(code)  # raises UnknownLanguageError listing valid codes
+                if lang.code not in self.translator.manifest.languages:
+                    raise UnknownLanguageError(f"the translation pack does not know '{code}'")
+
+    def interpret(self, audio: np.ndarray, *, pair: Sequence[str] = (), forced: str | None = None,
+                  target: str | None = None) -> Turn:
+        """Speech (16 kHz mono float32) in; events out. ``pair`` restricts language detection."""
+        allowed = tuple(languages.get(c).code for c in pair)
+        self._check([*allowed, forced, target])
+        turn = Turn(next(self._ids), np.asarray(audio, dtype=np.float32), None, allowed,
+                    languages.get(forced).code if forced else None, languages.get(target).code if target else None)
+        self._jobs.put(turn)
+        return turn
+
+    def translate_text(self, text: str, source: str, target: str) -> Turn:
+        self._check([source, target])
+        turn = Turn(next(self._ids), None, text, (languages.get(source).code,), languages.get(source).code,
+                    languages.get(target).code)
+        self._jobs.put(turn)
+        return turn
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._worker.join(timeout=30)
+
+    # ---- the worker --------------------------------------------------------
+    def _run(self) -> None:
+        while (turn := self._jobs.get()) is not None:
+            timings: dict[str, float] = {}
+            try:
+                turn.emit(ev.TurnStarted(turn.id, languages=turn.allowed or (turn.forced,), target=turn.target))
+                self._run_turn(turn, timings)
+                cancelled = False
+            except _Cancelled:
+                cancelled = True
+            except TolkError as err:
+                turn.emit(ev.TurnError(turn.id, code=err.code, message=str(err)))
+                cancelled = False
+            except Exception as err:  # noqa: BLE001 - a turn never takes the worker down
+                log.exception("turn %d failed", turn.id)
+                turn.emit(ev.TurnError(turn.id, code="INTERNAL", message=f"{type(err).__name__}: {err}"))
+                cancelled = False
+            timings["total"] = time.monotonic() - turn.created
+            turn.emit(ev.TurnFinished(turn.id, cancelled=cancelled, timings=timings))
+            turn._done.set()
+
+    def _checkpoint(self, turn: Turn) -> None:
+        if turn.cancelled:
+            raise _Cancelled
+
+    def _transcribe(self, turn: Turn, timings: dict[str, float]) -> Transcript | None:
+        audio = turn.audio
+        seconds = audio.size / ASR_RATE
+        if seconds > self.config.max_seconds:
+            raise AudioTooLongError(f"{seconds:.0f} s of audio is over the {self.config.max_seconds:.0f} s limit "
+                                    f"for one turn; speak in shorter parts")
+        started = time.monotonic()
+        allowed = turn.allowed or tuple(c for c in languages.codes() if c in self.translator.manifest.languages)
+        transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced)
+        timings["asr"] = time.monotonic() - started
+        turn.emit(ev.StageTiming(turn.id, stage="asr", seconds=timings["asr"]))
+        self._checkpoint(turn)
+        if transcript.no_speech:
+            turn.emit(ev.NoSpeech(turn.id))
+            return None
+        turn.emit(ev.FinalText(turn.id, text=transcript.text, language=transcript.language,
+                               confidence=transcript.confidence))
+        return transcript
+
+    def _translate(self, turn: Turn, sentences: list[str], source: str, target: str) -> list[str]:
+        out: list[str | None] = []
+        todo = []
+        for sentence in sentences:
+            key = (source, target, sentence)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                out.append(self._cache[key])
+            else:
+                out.append(None)
+                todo.append(sentence)
+        if todo:
+            results = self.translator.translate(todo, source, target, cancel=turn._cancel)
+            self._checkpoint(turn)
+            fresh = iter(results)
+            for i, value in enumerate(out):
+                if value is None:
+                    text = next(fresh).text
+                    out[i] = text
+                    if len(sentences[i]) <= self.config.phrase_cache_max_chars:
+                        self._cache[(source, target, sentences[i])] = text
+                        while len(self._cache) > self.config.phrase_cache_size:
+                            self._cache.popitem(last=False)
+        return [t or "" for t in out]
+
+    def _speak(self, turn: Turn, index: int, text: str, language: str, timings: dict[str, float]) -> None:
+        started = time.monotonic()
+        for speech in self.voices.speak(text, language):
+            self._checkpoint(turn)
+            turn.emit(ev.AudioOut(turn.id, index=index, samples=speech.audio, sample_rate=speech.sample_rate,
+                                  fallback_voice=speech.fallback))
+            if "first_audio" not in timings:
+                timings["first_audio"] = time.monotonic() - turn.created
+                turn.emit(ev.StageTiming(turn.id, stage="first_audio", seconds=timings["first_audio"]))
+        timings["tts"] = timings.get("tts", 0.0) + time.monotonic() - started
+
+    def _run_turn(self, turn: Turn, timings: dict[str, float]) -> None:
+        if turn.audio is not None:
+            transcript = self._transcribe(turn, timings)
+            if transcript is None:
+                return
+            text, source = transcript.text, transcript.language
+        else:
+            text, source = turn.text or "", turn.forced
+        target = _resolve_target(source, turn.allowed, turn.target)
+        if target == source:
+            raise UnknownLanguageError(f"source and target are both '{source}'")
+        sentences = split_sentences(text)
+        if not sentences:
+            turn.emit(ev.NoSpeech(turn.id, message="Nothing to translate"))
+            return
+        translations: list[str] = []
+        # sentence 1 alone: its speech starts while the rest are translated
+        for group in ([sentences[0]], sentences[1:]):
+            if not group:
+                continue
+            started = time.monotonic()
+            outputs = self._translate(turn, group, source, target)
+            timings["mt"] = timings.get("mt", 0.0) + time.monotonic() - started
+            for offset, (src_text, out_text) in enumerate(zip(group, outputs)):
+                index = len(translations)
+                translations.append(out_text)
+                turn.emit(ev.TranslationText(turn.id, index=index, text=out_text, source_text=src_text,
+                                             language=target))
+                if out_text:
+                    self._speak(turn, index, out_text, target, timings)
+        for stage in ("mt", "tts"):
+            if stage in timings:
+                turn.emit(ev.StageTiming(turn.id, stage=stage, seconds=timings[stage]))
+        if self.config.back_translation:
+            started = time.monotonic()
+            back = self._translate(turn, [" ".join(translations)], target, source)[0]
+            timings["back_translation"] = time.monotonic() - started
+            turn.emit(ev.BackTranslation(turn.id, text=back, language=source))

@@ -1,0 +1,44 @@
+"""Building the interpreter from the installed packs (the only place models are opened)."""
+from __future__ import annotations
+
+import logging
+import time
+
+from device.interpreter import Interpreter, InterpreterConfig
+from models.asr import AsrOptions, WhisperAsr
+from models.errors import PackNotFoundError
+from models.manifest import Engine, Kind
+from models.selection import active_packs
+from models.store import PackStore
+from models.translate import load_translator
+from models.tts import EspeakTts, PiperTts, SpeechRouter, TtsError
+
+log = logging.getLogger(__name__)
+
+
+def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterConfig(),
+                     asr_options: AsrOptions = AsrOptions(), mt_pack: str | None = None) -> Interpreter:
+    started = time.monotonic()
+    packs = active_packs(store.installed())
+    by_kind = {kind: [p for p in packs if p.manifest.kind is kind] for kind in Kind}
+    if mt_pack:
+        by_kind[Kind.MT] = [store.get(mt_pack)]
+    for kind in (Kind.ASR, Kind.MT):
+        if not by_kind[kind]:
+            raise PackNotFoundError(f"no {kind.value} pack installed; run: tolk models install-defaults")
+    asr_pack, mt = by_kind[Kind.ASR][0], by_kind[Kind.MT][0]
+    asr = WhisperAsr(asr_pack.path, asr_pack.manifest, asr_options)
+    translator = load_translator(mt.path, mt.manifest)
+    piper = {}
+    for pack in by_kind[Kind.TTS]:
+        if pack.manifest.engine is Engine.PIPER:
+            for code in pack.manifest.languages:
+                piper.setdefault(code, PiperTts(pack.path, pack.manifest))
+    try:
+        espeak = EspeakTts()
+    except TtsError as err:
+        log.warning("%s", err)
+        espeak = None
+    log.info("models loaded in %.1f s (asr %s, mt %s, voices %s)", time.monotonic() - started, asr_pack.id, mt.id,
+             ",".join(piper) or "espeak only")
+    return Interpreter(asr, translator, SpeechRouter(piper, espeak), config)

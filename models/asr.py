@@ -1,0 +1,117 @@
+"""Speech-to-text with faster-whisper over numpy audio (no temporary files).
+
+Silence is trimmed with the Silero VAD bundled in faster-whisper, once, before
+anything else runs. The language is detected only among the conversation's
+languages: Whisper's probabilities over all its languages are taken and the best
+*allowed* one wins, so a German speaker in an en+de conversation is never heard
+as Dutch or English. Greedy decoding by default (beam 1), as on the device.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from audio.clip import ASR_RATE
+from models import languages
+from models.errors import TolkError
+from models.manifest import Engine, PackManifest
+
+log = logging.getLogger(__name__)
+
+
+class AsrError(TolkError):
+    code = "ASR-FAILED"
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    beam_size: int = 1  # greedy: fastest on a CPU, and what the device uses
+    vad: bool = True  # trim silence with Silero VAD before decoding
+    compute_type: str = "int8"
+    threads: int = 0  # 0: CTranslate2 default (all cores)
+    min_speech_ms: int = 250
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str  # Tolk code
+    confidence: float  # probability of the chosen language among the allowed ones
+    speech_seconds: float  # after VAD trimming
+    seconds: float  # compute time
+
+    @property
+    def no_speech(self) -> bool:
+        return not self.text.strip()
+
+
+def choose_language(probabilities: Sequence[tuple[str, float]], allowed: Sequence[str]) -> tuple[str, float]:
+    """Best allowed language (Tolk code) and its probability renormalised over the allowed set."""
+    allowed_whisper = {languages.get(code).whisper: languages.get(code).code for code in allowed}
+    scores = {allowed_whisper[w]: p for w, p in probabilities if w in allowed_whisper}
+    if not scores:
+        return languages.get(allowed[0]).code, 0.0
+    best = max(scores, key=scores.get)
+    total = sum(scores.values())
+    return best, (scores[best] / total if total > 0 else 0.0)
+
+
+class WhisperAsr:
+    def __init__(self, pack_dir: Path, manifest: PackManifest, options: AsrOptions = AsrOptions()) -> None:
+        from faster_whisper import WhisperModel
+
+        if manifest.engine is not Engine.FASTER_WHISPER:
+            raise AsrError(f"pack {manifest.id} is not a faster-whisper pack")
+        self.manifest = manifest
+        self.options = options
+        compute = manifest.settings.get("compute_type", options.compute_type)
+        self.model = WhisperModel(str(pack_dir), device="cpu", compute_type=compute, cpu_threads=options.threads)
+
+    def trim_silence(self, audio: np.ndarray) -> np.ndarray:
+        """Only the speech in ``audio`` (Silero VAD), or an empty array if there is none."""
+        from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+        stamps = get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=self.options.min_speech_ms))
+        if not stamps:
+            return np.zeros(0, dtype=np.float32)
+        chunks, _ = collect_chunks(audio, stamps)
+        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
+
+    def detect_language(self, audio: np.ndarray, allowed: Sequence[str]) -> tuple[str, float]:
+        _, _, probabilities = self.model.detect_language(audio)
+        return choose_language(probabilities, allowed)
+
+    def decode(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> str:
+        segments, _ = self.model.transcribe(
+            audio, language=languages.get(language).whisper, beam_size=beam_size or self.options.beam_size,
+            best_of=1, temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
+            vad_filter=False)
+        return " ".join(s.text.strip() for s in segments).strip()
+
+    def transcribe(self, audio: np.ndarray, *, allowed: Sequence[str] = (), forced: str | None = None) -> Transcript:
+        """Text and language of ``audio`` (16 kHz mono float32)."""
+        started = time.perf_counter()
+        speech = self.trim_silence(audio) if self.options.vad else audio
+        if speech.size < ASR_RATE * self.options.min_speech_ms / 1000:
+            return Transcript("", forced or (allowed[0] if allowed else "en"), 0.0, 0.0, time.perf_counter() - started)
+        if forced:
+            language, confidence = languages.get(forced).code, 1.0
+        else:
+            language, confidence = self.detect_language(speech, allowed or languages.codes())
+        text = self.decode(speech, language)
+        return Transcript(text, language, confidence, speech.size / ASR_RATE, time.perf_counter() - started)
+
+
+def stable_prefix(previous: str, current: str) -> str:
+    """Words two successive partial decodes agree on (the part safe to show while someone talks)."""
+    agreed = []
+    for a, b in zip(previous.split(), current.split()):
+        if a != b:
+            break
+        agreed.append(a)
+    return " ".join(agreed)

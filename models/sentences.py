@@ -1,0 +1,46 @@
+"""Splitting text into sentences, for sentence-by-sentence translation and speech.
+
+Ends a sentence at . ! ? … (and their CJK / Arabic / Devanagari / Thai-space forms)
+followed by space or end of text; keeps decimals (3.5), times (7.45), initials and
+common abbreviations together. Numbers, names and punctuation stay untouched.
+"""
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "etc", "e.g", "i.e", "no",
+                            "nr", "z.b", "bzw", "usw", "sra", "sr", "dra", "m", "mme", "p.ej"})
+_END = re.compile(r"([.!?…]+|[。！？]+|[؟।॥]+)([\"'”’»)\]]*)(\s+|$)")
+_CJK_END = re.compile(r"([。！？])")
+
+
+def split_sentences(text: str) -> list[str]:
+    text = " ".join(text.split())
+    if not text:
+        return []
+    sentences, start = [], 0
+    for match in _END.finditer(text):
+        end = match.end(2)
+        candidate = text[start:end].strip()
+        last_word = candidate[: match.start(1) - start].split(" ")[-1].lower() if candidate else ""
+        if match.group(1) == "." and (last_word.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"\w", last_word)):
+            continue
+        if match.group(3) == "" and match.end() < len(text):
+            continue
+        sentences.append(candidate)
+        start = match.end()
+    rest = text[start:].strip()
+    if rest:
+        sentences.append(rest)
+    # CJK text often has no spaces after 。: split those too
+    out = []
+    for sentence in sentences:
+        parts = [p for p in _CJK_END.split(sentence) if p]
+        merged = []
+        for part in parts:
+            if _CJK_END.fullmatch(part) and merged:
+                merged[-1] += part
+            else:
+                merged.append(part)
+        out.extend(p.strip() for p in merged if p.strip())
+    return out

@@ -1,0 +1,59 @@
+"""Small test instruments standing in for the model engines (for fast, deterministic interpreter tests)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.asr import Transcript
+from models.manifest import PackManifest
+from models.translate import Translation
+from models.tts import Speech
+
+
+class FakeAsr:
+    def __init__(self, text: str, language: str = "en") -> None:
+        self.text, self.language = text, language
+
+    def transcribe(self, audio, *, allowed=(), forced=None) -> Transcript:
+        speech = audio[np.abs(audio) > 0.01]
+        if speech.size == 0:
+            return Transcript("", forced or allowed[0], 0.0, 0.0, 0.0)
+        return Transcript(self.text, forced or self.language, 0.9, speech.size / 16000, 0.01)
+
+
+@dataclass
+class FakeTranslator:
+    """Upper-cases; can block on a gate so a test can cancel mid-translation."""
+
+    manifest: PackManifest
+    gate: threading.Event | None = None
+    calls: list = field(default_factory=list)
+
+    def translate(self, texts, source, target, context=(), cancel=None):
+        self.calls.append(list(texts))
+        if self.gate is not None:
+            while not self.gate.wait(0.01):
+                if cancel is not None and cancel.is_set():
+                    return [Translation("", source, target, 1, 0, 0.0) for _ in texts]
+        return [Translation(t.upper(), source, target, len(t), len(t), 0.001) for t in texts]
+
+
+class FakeVoices:
+    def __init__(self) -> None:
+        self.spoken: list[tuple[str, str]] = []
+
+    def is_fallback(self, language):
+        return language != "en"
+
+    def speak(self, text, language):
+        self.spoken.append((text, language))
+        yield Speech(np.full(160, 0.1, dtype=np.float32), 16000, text, fallback=language != "en")
+
+
+def mt_manifest(languages=("en", "es", "de")) -> PackManifest:
+    return PackManifest.from_dict({
+        "id": "fake-mt", "kind": "mt", "engine": "ctranslate2-generator", "version": "1", "languages": list(languages),
+        "license": "test", "source": "test", "ram_mb": 1, "prompt": {"template": "{{ text }}"},
+        "files": [{"path": "model.bin", "size": 1, "sha256": "0" * 64}]})

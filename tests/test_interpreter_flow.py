@@ -1,0 +1,98 @@
+"""The Turn state machine with fake engines: event order, cancellation, bad input."""
+import threading
+
+import numpy as np
+import pytest
+
+from device import events as ev
+from device.interpreter import Interpreter, InterpreterConfig
+from models.errors import UnknownLanguageError
+from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+
+SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)
+
+
+def make(text="Good morning. Where is the station?", gate=None, **config):
+    voices = FakeVoices()
+    translator = FakeTranslator(mt_manifest(), gate=gate)
+    return Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config)), translator, voices
+
+
+def kinds(events):
+    return [type(e).__name__ for e in events]
+
+
+def test_turn_event_sequence_first_sentence_alone():
+    interp, translator, voices = make(back_translation=True)
+    events = interp.interpret(SPEECH, pair=["en", "es"]).collect(timeout=10)
+    assert kinds(events) == ["TurnStarted", "StageTiming", "FinalText", "TranslationText", "AudioOut", "StageTiming",
+                             "TranslationText", "AudioOut", "StageTiming", "StageTiming", "BackTranslation",
+                             "TurnFinished"]
+    final = next(e for e in events if isinstance(e, ev.FinalText))
+    assert (final.text, final.language) == ("Good morning. Where is the station?", "en")
+    assert [e.text for e in events if isinstance(e, ev.TranslationText)] == ["GOOD MORNING.", "WHERE IS THE STATION?"]
+    assert translator.calls[:2] == [["Good morning."], ["Where is the station?"]]  # sentence 1 first, alone
+    assert voices.spoken == [("GOOD MORNING.", "es"), ("WHERE IS THE STATION?", "es")]
+    done = events[-1]
+    assert not done.cancelled and {"asr", "mt", "tts", "first_audio", "total"} <= set(done.timings)
+    assert next(e for e in events if isinstance(e, ev.BackTranslation)).language == "en"
+    interp.close()
+
+
+def test_silence_gives_no_speech_and_no_translation():
+    interp, translator, _ = make()
+    events = interp.interpret(np.zeros(16000, dtype=np.float32), pair=["en", "es"]).collect(timeout=10)
+    assert any(isinstance(e, ev.NoSpeech) for e in events)
+    assert not any(isinstance(e, (ev.TranslationText, ev.AudioOut)) for e in events)
+    assert translator.calls == []
+
+
+def test_too_long_audio_is_refused_clearly():
+    interp, _, _ = make(max_seconds=1.0)
+    events = interp.interpret(SPEECH, pair=["en", "es"]).collect(timeout=10)
+    (error,) = [e for e in events if isinstance(e, ev.TurnError)]
+    assert error.code == "AUDIO-TOO-LONG" and "limit" in error.message
+    # the worker survives: the next turn works
+    assert any(isinstance(e, ev.TranslationText) for e in interp.interpret(SPEECH[:8000], pair=["en", "es"]).collect(10))
+
+
+@pytest.mark.parametrize("kwargs", [{"pair": ["en", "xx"]}, {"target": "klingon"}, {"forced": "zz", "target": "es"}])
+def test_unknown_language_codes_list_valid_ones(kwargs):
+    interp, _, _ = make()
+    with pytest.raises(UnknownLanguageError, match="valid codes:"):
+        interp.interpret(SPEECH, **kwargs)
+
+
+def test_language_outside_the_pack_is_refused():
+    interp, _, _ = make()
+    with pytest.raises(UnknownLanguageError, match="does not know 'ja'"):
+        interp.interpret(SPEECH, pair=["en", "ja"])
+
+
+def test_cancel_mid_translation():
+    gate = threading.Event()
+    interp, translator, voices = make(gate=gate)
+    turn = interp.interpret(SPEECH, pair=["en", "es"])
+    seen = []
+    for event in turn.events(timeout=10):
+        seen.append(event)
+        if isinstance(event, ev.FinalText):
+            turn.cancel()  # the translator is blocked on the gate: cancel reaches it inside decoding
+    assert seen[-1].cancelled and not any(isinstance(e, ev.AudioOut) for e in seen)
+    assert voices.spoken == []
+    gate.set()
+    assert any(isinstance(e, ev.AudioOut) for e in interp.interpret(SPEECH, pair=["en", "es"]).collect(10))
+
+
+def test_text_turn_and_phrase_cache():
+    interp, translator, _ = make()
+    first = interp.translate_text("Thank you.", "en", "de").collect(timeout=10)
+    second = interp.translate_text("Thank you.", "en", "de").collect(timeout=10)
+    assert [e.text for e in first + second if isinstance(e, ev.TranslationText)] == ["THANK YOU.", "THANK YOU."]
+    assert translator.calls == [["Thank you."]]  # the second came from the cache
+
+
+def test_same_source_and_target_is_an_error():
+    interp, _, _ = make()
+    events = interp.translate_text("Hello.", "en", "en").collect(timeout=10)
+    assert [e.code for e in events if isinstance(e, ev.TurnError)] == ["LANG-UNKNOWN"]
