@@ -35,6 +35,9 @@ class AsrOptions:
     compute_type: str = "int8"
     threads: int = 0  # 0: CTranslate2 default (all cores)
     min_speech_ms: int = 250
+    # Below this confidence (among the allowed languages) the top two are both decoded and the
+    # more likely transcript wins: robust for accented or synthetic speech, costs a second decode.
+    ambiguous_below: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,19 @@ class Transcript:
         return not self.text.strip()
 
 
-def choose_language(probabilities: Sequence[tuple[str, float]], allowed: Sequence[str]) -> tuple[str, float]:
-    """Best allowed language (Tolk code) and its probability renormalised over the allowed set."""
+def rank_languages(probabilities: Sequence[tuple[str, float]], allowed: Sequence[str]) -> list[tuple[str, float]]:
+    """Allowed languages (Tolk codes), most likely first, probabilities renormalised over the allowed set."""
     allowed_whisper = {languages.get(code).whisper: languages.get(code).code for code in allowed}
     scores = {allowed_whisper[w]: p for w, p in probabilities if w in allowed_whisper}
-    if not scores:
-        return languages.get(allowed[0]).code, 0.0
-    best = max(scores, key=scores.get)
     total = sum(scores.values())
-    return best, (scores[best] / total if total > 0 else 0.0)
+    if not scores or total <= 0:
+        return [(languages.get(allowed[0]).code, 0.0)]
+    return sorted(((code, p / total) for code, p in scores.items()), key=lambda item: -item[1])
+
+
+def choose_language(probabilities: Sequence[tuple[str, float]], allowed: Sequence[str]) -> tuple[str, float]:
+    """Best allowed language (Tolk code) and its probability renormalised over the allowed set."""
+    return rank_languages(probabilities, allowed)[0]
 
 
 class WhisperAsr:
@@ -82,16 +89,24 @@ class WhisperAsr:
         chunks, _ = collect_chunks(audio, stamps)
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
-    def detect_language(self, audio: np.ndarray, allowed: Sequence[str]) -> tuple[str, float]:
+    def rank_languages(self, audio: np.ndarray, allowed: Sequence[str]) -> list[tuple[str, float]]:
         _, _, probabilities = self.model.detect_language(audio)
-        return choose_language(probabilities, allowed)
+        return rank_languages(probabilities, allowed)
 
-    def decode(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> str:
+    def decode_scored(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> tuple[str, float]:
+        """Transcript and its mean token log-probability."""
         segments, _ = self.model.transcribe(
             audio, language=languages.get(language).whisper, beam_size=beam_size or self.options.beam_size,
             best_of=1, temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
             vad_filter=False)
-        return " ".join(s.text.strip() for s in segments).strip()
+        segments = list(segments)
+        text = " ".join(s.text.strip() for s in segments).strip()
+        weights = [max(len(s.tokens), 1) for s in segments]
+        logprob = sum(s.avg_logprob * w for s, w in zip(segments, weights)) / max(sum(weights), 1)
+        return text, logprob
+
+    def decode(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> str:
+        return self.decode_scored(audio, language, beam_size=beam_size)[0]
 
     def transcribe(self, audio: np.ndarray, *, allowed: Sequence[str] = (), forced: str | None = None) -> Transcript:
         """Text and language of ``audio`` (16 kHz mono float32)."""
@@ -101,9 +116,18 @@ class WhisperAsr:
             return Transcript("", forced or (allowed[0] if allowed else "en"), 0.0, 0.0, time.perf_counter() - started)
         if forced:
             language, confidence = languages.get(forced).code, 1.0
+            text = self.decode(speech, language)
         else:
-            language, confidence = self.detect_language(speech, allowed or languages.codes())
-        text = self.decode(speech, language)
+            ranked = self.rank_languages(speech, allowed or languages.codes())
+            language, confidence = ranked[0]
+            text, logprob = self.decode_scored(speech, language)
+            if confidence < self.options.ambiguous_below and len(ranked) > 1:
+                other, other_conf = ranked[1]
+                other_text, other_logprob = self.decode_scored(speech, other)
+                log.debug("ambiguous language %s %.2f (%.3f) vs %s %.2f (%.3f)", language, confidence, logprob,
+                          other, other_conf, other_logprob)
+                if other_logprob > logprob:
+                    language, confidence, text = other, other_conf, other_text
         return Transcript(text, language, confidence, speech.size / ASR_RATE, time.perf_counter() - started)
 
 

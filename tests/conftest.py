@@ -1,0 +1,65 @@
+"""Shared fixtures: the real default packs (installed by setup.sh) and speech clips synthesised from them."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from models import paths
+from models.errors import TolkError
+from models.store import PackStore
+
+
+def need_real(reason: str):
+    if os.environ.get("TOLK_REQUIRE_REAL_MODELS") == "1":
+        pytest.fail(f"real default packs required: {reason}")
+    pytest.skip(f"real default packs not installed ({reason}); run: tolk models install-defaults")
+
+
+@pytest.fixture(scope="session")
+def real_store() -> PackStore:
+    store = PackStore(paths.packs_dir())
+    if not store.installed():
+        need_real(f"no packs in {store.root}")
+    return store
+
+
+@pytest.fixture(scope="session")
+def real_interpreter(real_store):
+    from device.interpreter import InterpreterConfig
+    from device.loader import load_interpreter
+
+    try:
+        interpreter = load_interpreter(real_store, InterpreterConfig(back_translation=False))
+    except TolkError as err:
+        need_real(str(err))
+    yield interpreter
+    interpreter.close()
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory, real_store):
+    """English speech from the Piper voice, German and Spanish from espeak-ng, silence; as WAV files."""
+    import numpy as np
+
+    from audio.clip import write_wav
+    from models.tts import EspeakTts, PiperTts
+
+    folder = tmp_path_factory.mktemp("clips")
+    try:
+        piper = real_store.get("piper-en-us-joe-medium")
+    except TolkError as err:
+        need_real(str(err))
+    voice = PiperTts(piper.path, piper.manifest)
+    speech = list(voice.speak("Good morning. Where is the train station?", "en"))
+    english = np.concatenate([np.zeros(8000, dtype=np.float32)] + [s.audio for s in speech])
+    out = {"en": write_wav(folder / "en.wav", english, voice.sample_rate)}
+    if shutil.which("espeak-ng"):
+        espeak = EspeakTts(words_per_minute=120)
+        for code, text in (("de", "Guten Morgen. Wo ist der Bahnhof?"), ("es", "Buenos días. ¿Dónde está la estación?")):
+            (speech,) = espeak.speak(text, code)
+            out[code] = write_wav(folder / f"{code}.wav", speech.audio, speech.sample_rate)
+    out["silence"] = write_wav(folder / "silence.wav", np.zeros(16000 * 2, dtype=np.float32), 16000)
+    return out

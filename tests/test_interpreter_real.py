@@ -1,0 +1,85 @@
+"""Full turns with the real default packs: Whisper base, Qwen2.5-Coder 1.5B (CT2 int8), Piper / espeak-ng."""
+import subprocess
+import sys
+import wave
+
+import pytest
+
+from audio.clip import CorruptAudioError, load_audio
+from device import events as ev
+
+pytestmark = pytest.mark.real_models
+
+
+def test_full_turn_english_to_spanish(real_interpreter, clips):
+    events = real_interpreter.interpret(load_audio(clips["en"]), pair=["en", "es"]).collect(timeout=300)
+    names = [type(e).__name__ for e in events]
+    assert names[0] == "TurnStarted" and names[-1] == "TurnFinished"
+    assert names.index("FinalText") < names.index("TranslationText") < names.index("AudioOut")
+    final = next(e for e in events if isinstance(e, ev.FinalText))
+    assert final.language == "en" and "train station" in final.text.lower()
+    translations = [e for e in events if isinstance(e, ev.TranslationText)]
+    assert translations and all(t.language == "es" for t in translations)
+    spanish = " ".join(t.text for t in translations).lower()
+    assert "buenos" in spanish and "estación" in spanish
+    audio = [e for e in events if isinstance(e, ev.AudioOut)]
+    assert audio and all(a.fallback_voice for a in audio)  # Spanish speaks through espeak-ng here
+    assert sum(a.samples.size / a.sample_rate for a in audio) > 1.0
+    done = events[-1]
+    assert not done.cancelled and done.timings["first_audio"] < done.timings["total"]
+
+
+@pytest.mark.parametrize("forced", [None, "de"])
+def test_german_clip_detected_as_german_in_en_de_pair(real_interpreter, clips, forced):
+    if "de" not in clips:
+        pytest.skip("espeak-ng missing")
+    events = real_interpreter.interpret(load_audio(clips["de"]), pair=["en", "de"], forced=forced).collect(300)
+    final = next(e for e in events if isinstance(e, ev.FinalText))
+    assert final.language == "de" and "bahnhof" in final.text.lower()
+    english = " ".join(e.text for e in events if isinstance(e, ev.TranslationText)).lower()
+    assert "station" in english and all(e.language == "en" for e in events if isinstance(e, ev.TranslationText))
+    assert any(isinstance(e, ev.AudioOut) and not e.fallback_voice for e in events)  # Piper speaks English
+
+
+def test_silence_is_no_speech(real_interpreter, clips):
+    events = real_interpreter.interpret(load_audio(clips["silence"]), pair=["en", "es"]).collect(60)
+    assert any(isinstance(e, ev.NoSpeech) for e in events)
+    assert not any(isinstance(e, (ev.FinalText, ev.TranslationText, ev.AudioOut)) for e in events)
+
+
+def test_cancel_a_real_turn(real_interpreter, clips):
+    turn = real_interpreter.interpret(load_audio(clips["en"]), pair=["en", "es"])
+    seen = []
+    for event in turn.events(timeout=300):
+        seen.append(event)
+        if isinstance(event, ev.FinalText):
+            turn.cancel()
+    assert seen[-1].cancelled and not any(isinstance(e, ev.AudioOut) for e in seen)
+
+
+def test_corrupt_audio_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 10)
+    with pytest.raises(CorruptAudioError, match="bad.wav: not a readable audio file"):
+        load_audio(bad)
+
+
+def test_cli_interpret_writes_playable_wav(clips, tmp_path):
+    out = tmp_path / "out.wav"
+    proc = subprocess.run([sys.executable, "-m", "device.cli", "interpret", str(clips["en"]), "--to", "es",
+                           "-o", str(out), "--timings"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "heard (en" in proc.stdout and "translation (es)" in proc.stdout and "first audio" in proc.stdout
+    with wave.open(str(out)) as wav:
+        assert wav.getnchannels() == 1 and wav.getnframes() > wav.getframerate()
+
+
+def test_cli_bad_input_messages(tmp_path):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"\x00" * 100)
+    proc = subprocess.run([sys.executable, "-m", "device.cli", "interpret", str(bad), "--to", "es"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "AUDIO-CORRUPT" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "device.cli", "translate", "hi", "--from", "en", "--to", "xx"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "LANG-UNKNOWN" in proc.stderr and "valid codes:" in proc.stderr
