@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from device import cli_interpret
+from device import cli_bench, cli_interpret
 from models import cli as models_cli
 
 
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     models_cli.add_parser(sub)
     cli_interpret.add_parsers(sub)
+    cli_bench.add_parser(sub)
     return parser
 
 

@@ -20,10 +20,10 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from audio.clip import ASR_RATE
+from audio.clip import ASR_RATE, rms_level
 from device import events as ev
 from models import languages
-from models.asr import Transcript
+from models.asr import Transcript, stable_prefix
 from models.errors import TolkError, UnknownLanguageError
 from models.sentences import split_sentences
 from models.translate import Translator
@@ -42,6 +42,7 @@ class InterpreterConfig:
     back_translation: bool = False
     phrase_cache_size: int = 256  # short sentences translated before are not translated again
     phrase_cache_max_chars: int = 60
+    partial_every_seconds: float = 1.0  # live turns: re-decode the growing buffer this often (0: never)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Turn:
     _events: "queue.Queue[ev.Event]" = field(default_factory=queue.Queue, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
+    _started_event: bool = field(default=False, repr=False)  # TurnStarted already sent
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -85,6 +87,52 @@ class Turn:
         return list(self.events(timeout=timeout))
 
 
+class LiveTurn(Turn):
+    """A turn fed while the person speaks: partial text at a fixed cadence, the full turn on ``finish()``."""
+
+    def __init__(self, interpreter: "Interpreter", **kwargs) -> None:
+        super().__init__(audio=None, text=None, **kwargs)
+        self._interpreter = interpreter
+        self._chunks: list[np.ndarray] = []
+        self._samples = 0
+        self._partial_at = 0
+        self._partial_busy = threading.Event()
+        self._partial_text = ""
+        self._partial_shown = ""
+        self._partial_language: str | None = None
+        self._finished = False
+        self._started_event = False
+
+    def feed(self, samples: np.ndarray) -> None:
+        """Append 16 kHz mono float32 audio; never blocks."""
+        if self._finished or self.cancelled:
+            return
+        samples = np.asarray(samples, dtype=np.float32)
+        self._chunks.append(samples)
+        self._samples += samples.size
+        self.emit(ev.InputLevel(self.id, level=rms_level(samples)))
+        cadence = int(self._interpreter.config.partial_every_seconds * ASR_RATE)
+        if cadence > 0 and self._samples - self._partial_at >= cadence and not self._partial_busy.is_set():
+            self._partial_at = self._samples
+            self._partial_busy.set()
+            self._interpreter._jobs.put(_PartialJob(self, np.concatenate(self._chunks)))
+
+    def finish(self) -> None:
+        """End of speech: the clock for first audio starts now."""
+        if self._finished:
+            return
+        self._finished = True
+        self.audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
+        self.created = time.monotonic()
+        self._interpreter._jobs.put(self)
+
+
+@dataclass(frozen=True)
+class _PartialJob:
+    turn: LiveTurn
+    audio: np.ndarray
+
+
 class _Cancelled(Exception):
     pass
 
@@ -108,7 +156,7 @@ class Interpreter:
         self.voices = voices
         self.config = config
         self._ids = itertools.count(1)
-        self._jobs: "queue.Queue[Turn | None]" = queue.Queue()
+        self._jobs: "queue.Queue[Turn | _PartialJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
         self._worker.start()
@@ -131,6 +179,18 @@ class Interpreter:
         self._jobs.put(turn)
         return turn
 
+    def start_live(self, *, pair: Sequence[str] = (), forced: str | None = None,
+                   target: str | None = None) -> LiveTurn:
+        """A turn that takes audio while the person speaks (``feed``) and runs when they stop (``finish``)."""
+        allowed = tuple(languages.get(c).code for c in pair)
+        self._check([*allowed, forced, target])
+        turn = LiveTurn(self, id=next(self._ids), allowed=allowed,
+                        forced=languages.get(forced).code if forced else None,
+                        target=languages.get(target).code if target else None)
+        turn.emit(ev.TurnStarted(turn.id, languages=turn.allowed or (turn.forced,), target=turn.target))
+        turn._started_event = True
+        return turn
+
     def translate_text(self, text: str, source: str, target: str) -> Turn:
         self._check([source, target])
         turn = Turn(next(self._ids), None, text, (languages.get(source).code,), languages.get(source).code,
@@ -143,11 +203,38 @@ class Interpreter:
         self._worker.join(timeout=30)
 
     # ---- the worker --------------------------------------------------------
+    def _run_partial(self, job: _PartialJob) -> None:
+        turn = job.turn
+        try:
+            if turn._finished or turn.cancelled:
+                return
+            if turn.forced:
+                language = turn.forced
+            elif turn._partial_language is None and len(turn.allowed) != 1:
+                allowed = turn.allowed or tuple(self.translator.manifest.languages)
+                language = turn._partial_language = self.asr.rank_languages(job.audio, allowed)[0][0]
+            else:
+                language = turn._partial_language or turn.allowed[0]
+            text = self.asr.decode(job.audio, language)
+            stable = stable_prefix(turn._partial_text, text)
+            turn._partial_text = text
+            if stable and stable != turn._partial_shown and not turn._finished:
+                turn._partial_shown = stable
+                turn.emit(ev.PartialText(turn.id, text=stable))
+        except Exception:  # noqa: BLE001 - a partial is best effort; the final decode reports errors
+            log.exception("partial decode failed")
+        finally:
+            turn._partial_busy.clear()
+
     def _run(self) -> None:
         while (turn := self._jobs.get()) is not None:
+            if isinstance(turn, _PartialJob):
+                self._run_partial(turn)
+                continue
             timings: dict[str, float] = {}
             try:
-                turn.emit(ev.TurnStarted(turn.id, languages=turn.allowed or (turn.forced,), target=turn.target))
+                if not turn._started_event:
+                    turn.emit(ev.TurnStarted(turn.id, languages=turn.allowed or (turn.forced,), target=turn.target))
                 self._run_turn(turn, timings)
                 cancelled = False
             except _Cancelled:

@@ -13,8 +13,18 @@ from models.tts import Speech
 
 
 class FakeAsr:
+    """Hears ``text``; a partial decode of N seconds of audio hears its first N words."""
+
     def __init__(self, text: str, language: str = "en") -> None:
         self.text, self.language = text, language
+        self.decodes = 0
+
+    def rank_languages(self, audio, allowed):
+        return [(self.language, 0.9)] + [(c, 0.1) for c in allowed if c != self.language]
+
+    def decode(self, audio, language):
+        self.decodes += 1
+        return " ".join(self.text.split()[: int(audio.size / 16000)])
 
     def transcribe(self, audio, *, allowed=(), forced=None) -> Transcript:
         speech = audio[np.abs(audio) > 0.01]

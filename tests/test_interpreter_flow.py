@@ -96,3 +96,25 @@ def test_same_source_and_target_is_an_error():
     interp, _, _ = make()
     events = interp.translate_text("Hello.", "en", "en").collect(timeout=10)
     assert [e.code for e in events if isinstance(e, ev.TurnError)] == ["LANG-UNKNOWN"]
+
+
+def test_live_turn_partials_then_full_turn():
+    import time
+
+    interp, _, _ = make(text="where is the train station please", partial_every_seconds=1.0)
+    turn = interp.start_live(pair=["en", "es"])
+    for _ in range(60):  # 6 s of speech in 100 ms chunks, a little faster than real time
+        turn.feed(np.full(1600, 0.2, dtype=np.float32))
+        time.sleep(0.005)
+    time.sleep(0.2)
+    turn.finish()
+    events = turn.collect(timeout=10)
+    partials = [e.text for e in events if isinstance(e, ev.PartialText)]
+    assert partials and all("where is the train station please".startswith(p) for p in partials)
+    assert len(partials[-1]) >= len(partials[0])  # the stable prefix only grows
+    names = kinds(events)
+    assert names[0] == "TurnStarted" and names.count("TurnStarted") == 1
+    assert "InputLevel" in names and names.index("PartialText") < names.index("FinalText")
+    assert any(isinstance(e, ev.TranslationText) and e.text == "WHERE IS THE TRAIN STATION PLEASE" for e in events)
+    levels = [e.level for e in events if isinstance(e, ev.InputLevel)]
+    assert all(0 < level <= 1 for level in levels)
