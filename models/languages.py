@@ -122,22 +122,20 @@ def get(code: str) -> Language:
         raise _unknown("language code", code, _BY_CODE) from None
 
 
-def by_whisper(code: str) -> Language:
+def _lookup(table: dict[str, Language], kind: str, code: str) -> Language:
     try:
-        return _BY_WHISPER[code]
+        return table[code]
     except KeyError:
-        raise _unknown("Whisper language code", code, _BY_WHISPER) from None
+        raise _unknown(kind, code, table) from None
+
+
+def by_whisper(code: str) -> Language:
+    return _lookup(_BY_WHISPER, "Whisper language code", code)
 
 
 def by_flores(code: str) -> Language:
-    try:
-        return _BY_FLORES[code]
-    except KeyError:
-        raise _unknown("FLORES-200 code", code, _BY_FLORES) from None
+    return _lookup(_BY_FLORES, "FLORES-200 code", code)
 
 
 def by_piper_locale(locale: str) -> Language:
-    try:
-        return _BY_PIPER[locale]
-    except KeyError:
-        raise _unknown("Piper locale", locale, _BY_PIPER) from None
+    return _lookup(_BY_PIPER, "Piper locale", locale)
