@@ -43,6 +43,7 @@ class InterpreterConfig:
     phrase_cache_size: int = 256  # short sentences translated before are not translated again
     phrase_cache_max_chars: int = 60
     partial_every_seconds: float = 1.0  # live turns: re-decode the growing buffer this often (0: never)
+    context_turns: int = 0  # LLM packs: pass this many earlier (source, translation) pairs as context
 
 
 @dataclass
@@ -158,6 +159,7 @@ class Interpreter:
         self._ids = itertools.count(1)
         self._jobs: "queue.Queue[Turn | _PartialJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._history: list[tuple[str, str, str, str]] = []  # (source lang, target lang, text, translation)
         self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
         self._worker.start()
 
@@ -285,7 +287,9 @@ class Interpreter:
                 out.append(None)
                 todo.append(sentence)
         if todo:
-            results = self.translator.translate(todo, source, target, cancel=turn._cancel)
+            context = [(text, out) for s, t, text, out in self._history[-self.config.context_turns:]
+                       if (s, t) == (source, target)] if self.config.context_turns else []
+            results = self.translator.translate(todo, source, target, context=context, cancel=turn._cancel)
             self._checkpoint(turn)
             fresh = iter(results)
             for i, value in enumerate(out):
@@ -339,6 +343,7 @@ class Interpreter:
                                              language=target))
                 if out_text:
                     self._speak(turn, index, out_text, target, timings)
+        self._history = (self._history + [(source, target, text, " ".join(translations))])[-16:]
         for stage in ("mt", "tts"):
             if stage in timings:
                 turn.emit(ev.StageTiming(turn.id, stage=stage, seconds=timings[stage]))

@@ -118,3 +118,19 @@ def test_live_turn_partials_then_full_turn():
     assert any(isinstance(e, ev.TranslationText) and e.text == "WHERE IS THE TRAIN STATION PLEASE" for e in events)
     levels = [e.level for e in events if isinstance(e, ev.InputLevel)]
     assert all(0 < level <= 1 for level in levels)
+
+
+def test_earlier_turns_are_passed_as_context_when_enabled():
+    seen = []
+
+    class ContextTranslator(FakeTranslator):
+        def translate(self, texts, source, target, context=(), cancel=None):
+            seen.append(list(context))
+            return super().translate(texts, source, target, context, cancel)
+
+    translator = ContextTranslator(mt_manifest())
+    interp = Interpreter(FakeAsr("x"), translator, FakeVoices(), InterpreterConfig(context_turns=2))
+    for text in ("One.", "Two.", "Three."):
+        interp.translate_text(text, "en", "es").collect(timeout=10)
+    interp.translate_text("Four.", "en", "de").collect(timeout=10)
+    assert seen == [[], [("One.", "ONE.")], [("One.", "ONE."), ("Two.", "TWO.")], []]
