@@ -61,6 +61,7 @@ class Turn:
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
     _started_event: bool = field(default=False, repr=False)  # TurnStarted already sent
+    speak_only: bool = False  # `say`: speak ``text`` in ``target``, no translation
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -200,6 +201,13 @@ class Interpreter:
         self._jobs.put(turn)
         return turn
 
+    def say(self, text: str, language: str) -> Turn:
+        """Speak ``text`` in ``language`` (history replay, console `say`)."""
+        code = languages.get(language).code
+        turn = Turn(next(self._ids), None, text, (code,), code, code, speak_only=True)
+        self._jobs.put(turn)
+        return turn
+
     def close(self) -> None:
         self._jobs.put(None)
         self._worker.join(timeout=30)
@@ -314,6 +322,10 @@ class Interpreter:
         timings["tts"] = timings.get("tts", 0.0) + time.monotonic() - started
 
     def _run_turn(self, turn: Turn, timings: dict[str, float]) -> None:
+        if turn.speak_only:
+            for index, sentence in enumerate(split_sentences(turn.text or "")):
+                self._speak(turn, index, sentence, turn.target, timings)
+            return
         if turn.audio is not None:
             transcript = self._transcribe(turn, timings)
             if transcript is None:

@@ -134,3 +134,10 @@ def test_earlier_turns_are_passed_as_context_when_enabled():
         interp.translate_text(text, "en", "es").collect(timeout=10)
     interp.translate_text("Four.", "en", "de").collect(timeout=10)
     assert seen == [[], [("One.", "ONE.")], [("One.", "ONE."), ("Two.", "TWO.")], []]
+
+
+def test_say_speaks_without_translating():
+    interp, translator, voices = make()
+    events = interp.say("Hello there. Bye.", "en").collect(timeout=10)
+    assert [type(e).__name__ for e in events if isinstance(e, ev.AudioOut)] == ["AudioOut", "AudioOut"]
+    assert translator.calls == [] and voices.spoken == [("Hello there.", "en"), ("Bye.", "en")]

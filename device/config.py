@@ -1,0 +1,111 @@
+"""Device configuration (pins, audio devices, display), parsed once at start from TOML into frozen dataclasses.
+
+Example ``/etc/tolk/config.toml``::
+
+    [buttons]
+    talk_a = 5
+    talk_b = 6
+    [audio]
+    input_device = "USB PnP Sound Device"
+    output_device = "bcm2835 Headphones"
+    [display]
+    driver = "st7789"
+    width = 240
+    height = 240
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from models.errors import TolkError
+
+
+class ConfigError(TolkError, ValueError):
+    code = "CONFIG-BAD"
+
+
+@dataclass(frozen=True)
+class ButtonPins:
+    """BCM GPIO numbers. GPIO 3 for power also wakes a halted Pi."""
+
+    talk_a: int = 5
+    talk_b: int = 6
+    swap: int = 13
+    menu: int = 19
+    select: int = 26
+    up: int = 20
+    down: int = 21
+    power: int = 3
+    hold_seconds: float = 0.05  # a press shorter than this is contact bounce
+    power_hold_seconds: float = 3.0
+
+    def __post_init__(self) -> None:
+        pins = self.pins()
+        if len(set(pins.values())) != len(pins):
+            raise ConfigError(f"two buttons share a GPIO pin: {pins}")
+        if not all(0 <= p <= 27 for p in pins.values()):
+            raise ConfigError("button pins must be BCM GPIO 0-27")
+
+    def pins(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.type == "int"}
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    input_device: str | None = None  # a substring of the sounddevice name; None: the default device
+    output_device: str | None = None
+    capture_rate: int = 48000
+    block_seconds: float = 0.05
+    retry_seconds: float = 2.0  # how often a missing device is looked for again
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    driver: str = "png"  # st7789 | framebuffer | png | window
+    width: int = 240
+    height: int = 240
+    rotate: int = 0
+    spi_port: int = 0
+    spi_device: int = 0
+    gpio_dc: int = 24
+    gpio_rst: int = 25
+    frames_dir: str = "frames"
+
+    def __post_init__(self) -> None:
+        if self.driver not in ("st7789", "framebuffer", "png", "window", "memory"):
+            raise ConfigError(f"display driver '{self.driver}' is not one of st7789, framebuffer, png, window")
+        if (self.width, self.height) not in ((240, 240), (320, 240)):
+            raise ConfigError("display size must be 240x240 or 320x240")
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    buttons: ButtonPins = field(default_factory=ButtonPins)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+
+
+def _section(cls, data: dict, name: str):
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown keys {', '.join(sorted(unknown))}")
+    try:
+        return cls(**data)
+    except TypeError as err:
+        raise ConfigError(f"[{name}]: {err}") from err
+
+
+def load_config(path: Path | None) -> DeviceConfig:
+    if path is None or not Path(path).exists():
+        return DeviceConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: {err}") from err
+    return DeviceConfig(buttons=_section(ButtonPins, data.get("buttons", {}), "buttons"),
+                        audio=_section(AudioConfig, data.get("audio", {}), "audio"),
+                        display=_section(DisplayConfig, data.get("display", {}), "display"))

@@ -1,0 +1,441 @@
+"""The appliance's one state machine.
+
+Inputs (button events, console commands, interpreter events, ticks) arrive on one
+queue and are handled in ``step()`` on the main thread: every transition is in
+this file. The screen is a pure function of the state (``screen()``); the display,
+speaker and LEDs only consume it. A new talk press cancels whatever is running.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from audio.devices import AudioDeviceError, Microphone, Speaker
+from audio.endpoint import Endpointer, Segment
+from device import events as ev
+from device.history import History
+from device.interpreter import Interpreter, LiveTurn, Turn
+from device.settings import MODES, SettingsFile
+from models import languages
+from ui import screens as sc
+
+log = logging.getLogger(__name__)
+
+
+class State(str, enum.Enum):
+    BOOTING = "booting"
+    READY = "ready"
+    LISTENING = "listening"
+    TRANSCRIBING = "transcribing"
+    TRANSLATING = "translating"
+    SPEAKING = "speaking"
+    MENU = "menu"
+    ERROR = "error"
+
+
+BUTTONS = ("talk_a", "talk_b", "swap", "menu", "select", "up", "down", "power")
+
+
+@dataclass(frozen=True)
+class ButtonEvent:
+    button: str  # one of BUTTONS
+    action: str  # "press" | "release" | "hold"
+
+
+@dataclass(frozen=True)
+class AudioIn:
+    samples: np.ndarray  # hands-free microphone audio (16 kHz)
+
+
+@dataclass
+class _Result:
+    speaker: str
+    listener: str
+    source_text: str = ""
+    translation: str = ""
+    detected: str = ""
+    back_translation: str = ""
+
+
+@dataclass
+class _Menu:
+    title: str
+    items: list[tuple[str, Callable[[], None]]]
+    selected: int = 0
+
+
+class Controller:
+    def __init__(self, interpreter: Interpreter, mic: Microphone, speaker: Speaker, settings_file: SettingsFile,
+                 history: History | None, *, on_state: Callable[[State, State], None] | None = None,
+                 shutdown: Callable[[], None] | None = None, retry_seconds: float = 2.0) -> None:
+        self.interpreter, self.mic, self.speaker = interpreter, mic, speaker
+        self.settings_file, self.history = settings_file, history
+        self.settings, self.notice = settings_file.load()
+        self.speaker.volume = self.settings.volume
+        self.on_state, self.shutdown_hook, self.retry_seconds = on_state, shutdown, retry_seconds
+        self.inputs: "queue.Queue[object]" = queue.Queue()
+        self.state = State.BOOTING
+        self.turn: Turn | None = None
+        self.turn_side: str = "a"
+        self.level = 0.0
+        self.partial = ""
+        self.result: _Result | None = None
+        self.error: tuple[str, str, str] | None = None  # code, message, action
+        self.menu_stack: list[_Menu] = []
+        self._mic_on = False
+        self._endpointer = Endpointer()
+        self._preroll: deque[np.ndarray] = deque(maxlen=6)
+        self._next_retry = 0.0
+        self.stopped = threading.Event()
+
+    # ---- plumbing ---------------------------------------------------------
+    def post(self, item: object) -> None:
+        """Thread-safe: buttons, console and audio threads hand inputs in here."""
+        self.inputs.put(item)
+
+    def _set_state(self, new: State) -> None:
+        if new is not self.state:
+            old, self.state = self.state, new
+            log.info("state %s -> %s", old.value, new.value)
+            if self.on_state:
+                self.on_state(old, new)
+
+    @property
+    def lang(self) -> dict[str, str]:
+        return {"a": self.settings.lang_a, "b": self.settings.lang_b}
+
+    def start(self) -> None:
+        """Booting -> ready (or an error screen when a device is missing)."""
+        if self.settings.mode == "hands-free":
+            self._start_hands_free()
+        if self.state is State.BOOTING:
+            self._check_devices() and self._set_state(State.READY)
+
+    def step(self, timeout: float = 0.05) -> None:
+        """Handle one input (or none), drain the running turn's events, run timers."""
+        try:
+            item = self.inputs.get(timeout=timeout)
+        except queue.Empty:
+            item = None
+        if isinstance(item, ButtonEvent):
+            self._on_button(item)
+        elif isinstance(item, AudioIn):
+            self._on_hands_free_audio(item.samples)
+        elif callable(item):
+            item()  # a console command run on the main thread
+        self._drain_turn()
+        self._timers()
+
+    def run_forever(self, watchdog: Callable[[], None] | None = None) -> None:
+        self.start()
+        while not self.stopped.is_set():
+            self.step()
+            if watchdog:
+                watchdog()  # pinged from this loop only: a hung controller stops the pings
+
+    # ---- devices and errors ---------------------------------------------------
+    def _show_error(self, code: str, message: str, action: str) -> None:
+        self.error = (code, message, action)
+        self._set_state(State.ERROR)
+
+    def _check_devices(self) -> bool:
+        if not self.mic.available():
+            self._show_error("AUDIO-NO-MIC", "No microphone found.", "Plug in a microphone; Tolk checks again.")
+            return False
+        if not self.speaker.available():
+            self._show_error("AUDIO-NO-SPEAKER", "No speaker found.", "Plug in a speaker; Tolk checks again.")
+            return False
+        return True
+
+    def _timers(self) -> None:
+        now = time.monotonic()
+        if self.state is State.ERROR and self.error and self.error[0].startswith("AUDIO-") and now >= self._next_retry:
+            self._next_retry = now + self.retry_seconds
+            if self._check_devices():
+                self.error = None
+                self.notice = "Audio device found again"
+                self._set_state(State.READY)
+                if self.settings.mode == "hands-free":
+                    self._start_hands_free()
+
+    # ---- buttons -----------------------------------------------------------------
+    def _on_button(self, event: ButtonEvent) -> None:
+        name, action = event.button, event.action
+        if name == "power":
+            if action == "hold":
+                self.shutdown()
+            return
+        if self.state is State.MENU:
+            if action == "press":
+                self._menu_button(name)
+            return
+        if name in ("talk_a", "talk_b") and self.settings.mode != "hands-free":
+            side = name[-1]
+            if action == "press":
+                self.start_listening(side)
+            elif action == "release" and self.state is State.LISTENING and self.turn_side == side:
+                self.stop_listening()
+        elif action == "press" and name == "swap":
+            self.set_settings(lang_a=self.settings.lang_b, lang_b=self.settings.lang_a)
+        elif action == "press" and name == "menu":
+            self.cancel_turn()
+            self._open_main_menu()
+        elif action == "press" and name == "select" and self.state is State.ERROR:
+            self.error = None
+            self._check_devices() and self._set_state(State.READY)
+
+    # ---- turns -------------------------------------------------------------------
+    def cancel_turn(self) -> None:
+        if self.turn is not None and not self.turn.done:
+            self.turn.cancel()
+        if self._mic_on and self.settings.mode != "hands-free":
+            self.mic.stop()
+            self._mic_on = False
+        self.speaker.stop()
+        self.turn = None
+
+    def start_listening(self, side: str) -> None:
+        self.cancel_turn()
+        if not self._check_devices():
+            return
+        other = "b" if side == "a" else "a"
+        self.turn_side, self.level, self.partial, self.notice = side, 0.0, "", ""
+        self.result = _Result(self.lang[side], self.lang[other])
+        turn = self.interpreter.start_live(pair=(self.lang[side], self.lang[other]), forced=self.lang[side],
+                                           target=self.lang[other])
+        self.turn = turn
+        try:
+            self.mic.start(turn.feed)
+            self._mic_on = True
+        except AudioDeviceError as err:
+            turn.cancel()
+            self._show_error(err.code, str(err), "Plug in a microphone; Tolk checks again.")
+            return
+        self._set_state(State.LISTENING)
+
+    def stop_listening(self) -> None:
+        if self._mic_on and self.settings.mode != "hands-free":
+            self.mic.stop()
+            self._mic_on = False
+        if isinstance(self.turn, LiveTurn):
+            self.turn.finish()
+            self._set_state(State.TRANSCRIBING)
+
+    def _drain_turn(self) -> None:
+        turn = self.turn
+        while turn is not None:
+            try:
+                event = turn._events.get_nowait()
+            except queue.Empty:
+                return
+            self._on_turn_event(turn, event)
+            if isinstance(event, ev.TurnFinished):
+                return
+
+    def _on_turn_event(self, turn: Turn, event: ev.Event) -> None:
+        result = self.result
+        if isinstance(event, ev.InputLevel):
+            self.level = event.level
+        elif isinstance(event, ev.PartialText):
+            self.partial = event.text
+        elif isinstance(event, ev.FinalText) and result:
+            result.source_text = event.text
+            name = languages.get(event.language).english_name
+            result.detected = f"{name} ({event.confidence:.2f})"
+            result.speaker = event.language
+            self._set_state(State.TRANSLATING)
+        elif isinstance(event, ev.NoSpeech):
+            self.notice = "No speech heard"
+            self.result = None
+        elif isinstance(event, ev.TranslationText) and result:
+            result.translation = (result.translation + " " + event.text).strip()
+            result.listener = event.language
+        elif isinstance(event, ev.AudioOut):
+            try:
+                self.speaker.play(event.samples, event.sample_rate)
+            except AudioDeviceError as err:
+                self._show_error(err.code, str(err), "Plug in a speaker; Tolk checks again.")
+                return
+            if self.state is not State.ERROR:
+                self._set_state(State.SPEAKING)
+        elif isinstance(event, ev.BackTranslation) and result:
+            result.back_translation = event.text
+        elif isinstance(event, ev.TurnError):
+            self._show_error(event.code, event.message, "Press a talk button to try again.")
+        elif isinstance(event, ev.TurnFinished):
+            if result and result.translation and self.history is not None and self.settings.history:
+                self.history.add(result.speaker, result.listener, result.source_text, result.translation)
+            self.turn = None
+            if self.state is not State.ERROR:
+                self._set_state(State.READY)
+
+    # ---- hands-free ------------------------------------------------------------------
+    def _start_hands_free(self) -> None:
+        if self._mic_on or not self.mic.available():
+            return
+        self._endpointer.reset()
+        self.mic.start(lambda samples: self.post(AudioIn(samples)))
+        self._mic_on = True
+
+    def _on_hands_free_audio(self, samples: np.ndarray) -> None:
+        if self.state in (State.SPEAKING, State.MENU, State.ERROR) or self.speaker.busy():
+            return  # the microphone is muted while the device speaks
+        segment = self._endpointer.update(samples.size / 16000, self._endpointer.is_speech(samples))
+        if segment is Segment.STARTED and self.state is not State.LISTENING:
+            self.turn_side, self.partial = "a", ""
+            self.result = _Result(self.settings.lang_a, self.settings.lang_b)
+            self.turn = self.interpreter.start_live(pair=(self.settings.lang_a, self.settings.lang_b))
+            for chunk in self._preroll:
+                self.turn.feed(chunk)
+            self._set_state(State.LISTENING)
+        if isinstance(self.turn, LiveTurn) and self.state is State.LISTENING:
+            self.turn.feed(samples)
+            if segment is Segment.ENDED:
+                self.turn.finish()
+                self._set_state(State.TRANSCRIBING)
+        self._preroll.append(samples)
+
+    # ---- settings and menu ------------------------------------------------------------
+    def set_settings(self, **changes) -> None:
+        new = self.settings.with_changes(**changes)
+        self.settings_file.save(new)
+        self.settings = new
+        self.speaker.volume = new.volume
+
+    def _open_main_menu(self) -> None:
+        self.menu_stack = [self._main_menu()]
+        self._set_state(State.MENU)
+
+    def _main_menu(self) -> _Menu:
+        s = self.settings
+        lang_name = lambda code: languages.get(code).native_name  # noqa: E731
+        count = self.history.count() if self.history is not None else 0
+        items = [
+            (f"Language A: {lang_name(s.lang_a)}", lambda: self._push_language_menu("lang_a")),
+            (f"Language B: {lang_name(s.lang_b)}", lambda: self._push_language_menu("lang_b")),
+            (f"Mode: {s.mode}", self._next_mode),
+            (f"Volume: {round(s.volume * 100)}%", self._next_volume),
+            (f"Back-translation: {'on' if s.back_translation else 'off'}",
+             lambda: self._refresh_after(back_translation=not s.back_translation)),
+            (f"History: {'on' if s.history else 'off'} ({count})", self._push_history_menu),
+            ("Wipe history", self._wipe_history),
+            ("Close menu", self._close_menu),
+        ]
+        return _Menu("Settings", items)
+
+    def _refresh_after(self, **changes) -> None:
+        self.set_settings(**changes)
+        selected = self.menu_stack[-1].selected
+        self.menu_stack[-1] = self._main_menu()
+        self.menu_stack[-1].selected = selected
+
+    def _next_mode(self) -> None:
+        self._refresh_after(mode=MODES[(MODES.index(self.settings.mode) + 1) % len(MODES)])
+        if self.settings.mode == "hands-free":
+            self._start_hands_free()
+        elif self._mic_on:
+            self.mic.stop()
+            self._mic_on = False
+
+    def _next_volume(self) -> None:
+        steps = (0.2, 0.4, 0.6, 0.8, 1.0)
+        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.settings.volume))
+        self._refresh_after(volume=steps[(current + 1) % len(steps)])
+
+    def _push_language_menu(self, field: str) -> None:
+        other = self.settings.lang_b if field == "lang_a" else self.settings.lang_a
+        choices = [lang for lang in languages.LANGUAGES
+                   if lang.code != other and lang.code in self.interpreter.translator.manifest.languages]
+
+        def choose(code: str) -> Callable[[], None]:
+            def apply() -> None:
+                self.set_settings(**{field: code})
+                self.menu_stack = [self._main_menu()]
+            return apply
+
+        current = getattr(self.settings, field)
+        menu = _Menu("Language A" if field == "lang_a" else "Language B",
+                     [(f"{lang.native_name} ({lang.english_name})", choose(lang.code)) for lang in choices])
+        menu.selected = next((i for i, lang in enumerate(choices) if lang.code == current), 0)
+        self.menu_stack.append(menu)
+
+    def _push_history_menu(self) -> None:
+        entries = self.history.recent(50) if self.history is not None else []
+        items = [(f"Turn history: {'on' if self.settings.history else 'off'}",
+                  lambda: (self.set_settings(history=not self.settings.history), self._close_menu()))]
+        for entry in entries:
+            items.append((f"{entry.source_text} → {entry.translation}",
+                          lambda e=entry: self._replay(e.translation, e.target_lang)))
+        self.menu_stack.append(_Menu("History", items))
+
+    def _replay(self, text: str, language: str) -> None:
+        self._close_menu()
+        self.cancel_turn()
+        self.result = _Result(language, language, translation=text)
+        self.turn = self.interpreter.say(text, language)
+
+    def _wipe_history(self) -> None:
+        if self.history is not None:
+            self.history.wipe()
+        self.notice = "History wiped"
+        self._close_menu()
+
+    def _close_menu(self) -> None:
+        self.menu_stack = []
+        self._set_state(State.READY)
+
+    def _menu_button(self, name: str) -> None:
+        menu = self.menu_stack[-1]
+        if name == "up":
+            menu.selected = (menu.selected - 1) % len(menu.items)
+        elif name == "down":
+            menu.selected = (menu.selected + 1) % len(menu.items)
+        elif name == "select":
+            menu.items[menu.selected][1]()
+        elif name == "menu":  # back
+            self.menu_stack.pop()
+            if not self.menu_stack:
+                self._set_state(State.READY)
+
+    def shutdown(self) -> None:
+        self.cancel_turn()
+        if self._mic_on:
+            self.mic.stop()
+            self._mic_on = False
+        self.stopped.set()
+        if self.shutdown_hook:
+            self.shutdown_hook()
+
+    # ---- the screen ------------------------------------------------------------------
+    def _side(self, code: str) -> sc.Side:
+        lang = languages.get(code)
+        fallback = self.interpreter.voices.is_fallback(code)
+        return sc.Side(lang.code, lang.native_name, fallback)
+
+    def screen(self) -> sc.Screen:
+        s, r = self.settings, self.result
+        if self.state is State.BOOTING:
+            return sc.BootScreen()
+        if self.state is State.ERROR and self.error:
+            return sc.ErrorScreen(*self.error)
+        if self.state is State.MENU and self.menu_stack:
+            menu = self.menu_stack[-1]
+            return sc.MenuScreen(menu.title, tuple(label for label, _ in menu.items), menu.selected,
+                                 "▲▼ choose · select · menu = back")
+        if self.state is State.LISTENING and r:
+            return sc.ListeningScreen(self._side(r.speaker), self._side(r.listener), self.level, self.partial)
+        if self.state in (State.TRANSCRIBING, State.TRANSLATING) and r:
+            return sc.WorkingScreen(self.state.value, self._side(r.speaker), self._side(r.listener),
+                                    r.source_text or self.partial, r.translation)
+        if r and r.translation:
+            return sc.ResultScreen(self._side(r.speaker), self._side(r.listener), r.source_text, r.translation,
+                                   r.detected, r.back_translation, split=s.mode == "face-to-face")
+        return sc.ReadyScreen(self._side(s.lang_a), self._side(s.lang_b), s.mode, self.notice)

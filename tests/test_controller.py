@@ -1,0 +1,174 @@
+"""The appliance state machine with real gpiozero mock pins, fake audio devices and fake engines."""
+import time
+
+import numpy as np
+import pytest
+
+from audio.clip import write_wav
+from audio.devices import FileMicrophone, RecordingSpeaker
+from device.config import ButtonPins
+from device.controller import ButtonEvent, Controller, State
+from device.history import History
+from device.interpreter import Interpreter, InterpreterConfig
+from device.settings import Settings, SettingsFile
+from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+from ui import screens as sc
+
+
+@pytest.fixture
+def speech_clip(tmp_path):
+    return write_wav(tmp_path / "speech.wav", np.full(16000, 0.2, dtype=np.float32), 16000)
+
+
+def make_controller(tmp_path, text="Good morning.", language="en", **kwargs):
+    interp = Interpreter(FakeAsr(text, language), FakeTranslator(mt_manifest()), FakeVoices(),
+                         InterpreterConfig(partial_every_seconds=0))
+    mic, speaker = FileMicrophone(speed=20.0), RecordingSpeaker()
+    states = []
+    controller = Controller(interp, mic, speaker, SettingsFile(tmp_path / "settings.json"),
+                            History(tmp_path / "history.sqlite"),
+                            on_state=lambda old, new: states.append(new.value), retry_seconds=0.0, **kwargs)
+    return controller, mic, speaker, states
+
+
+def run_until(controller, predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out in state {controller.state}"
+        controller.step(0.01)
+
+
+def test_push_to_talk_turn(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.start()
+    assert controller.state is State.READY and isinstance(controller.screen(), sc.ReadyScreen)
+    mic.load(speech_clip)
+    controller.post(ButtonEvent("talk_a", "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+    assert isinstance(controller.screen(), sc.ListeningScreen)
+    mic.clip_done.wait(5)
+    controller.post(ButtonEvent("talk_a", "release"))
+    run_until(controller, lambda: controller.state is State.READY)
+    assert states == ["ready", "listening", "transcribing", "translating", "speaking", "ready"]
+    screen = controller.screen()
+    assert isinstance(screen, sc.ResultScreen)
+    assert (screen.source_text, screen.translation, screen.listener.code) == ("Good morning.", "GOOD MORNING.", "es")
+    assert speaker.seconds > 0
+    assert [(e.source_text, e.translation) for e in controller.history.recent()] == [("Good morning.", "GOOD MORNING.")]
+
+
+def test_new_press_cancels_running_turn(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.start()
+    mic.load(speech_clip)
+    controller.post(ButtonEvent("talk_a", "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+    first = controller.turn
+    controller.post(ButtonEvent("talk_b", "press"))
+    run_until(controller, lambda: controller.turn is not first)
+    assert first.cancelled and controller.state is State.LISTENING and controller.turn_side == "b"
+
+
+def test_menu_changes_language_pair_and_it_survives_restart(tmp_path):
+    controller, *_ = make_controller(tmp_path)
+    controller.start()
+    for name in ("menu", "down", "select"):  # Settings -> "Language B" -> language list
+        controller.post(ButtonEvent(name, "press"))
+        controller.step(0.01)
+    menu = controller.screen()
+    assert isinstance(menu, sc.MenuScreen) and menu.title == "Language B"
+    target = next(i for i, label in enumerate(menu.items) if label.startswith("Deutsch"))
+    for _ in range((target - menu.selected) % len(menu.items)):
+        controller.post(ButtonEvent("down", "press"))
+        controller.step(0.01)
+    controller.post(ButtonEvent("select", "press"))
+    controller.step(0.01)
+    assert controller.settings.lang_b == "de"
+    restarted, *_ = make_controller(tmp_path)
+    assert restarted.settings.lang_b == "de" and restarted.notice == ""
+
+
+def test_swap_button(tmp_path):
+    controller, *_ = make_controller(tmp_path)
+    controller.start()
+    controller.post(ButtonEvent("swap", "press"))
+    controller.step(0.01)
+    assert (controller.settings.lang_a, controller.settings.lang_b) == ("es", "en")
+
+
+def test_corrupt_settings_fall_back_with_notice(tmp_path):
+    (tmp_path / "settings.json").write_text("{broken")
+    controller, *_ = make_controller(tmp_path)
+    controller.start()
+    assert controller.settings == Settings()
+    screen = controller.screen()
+    assert isinstance(screen, sc.ReadyScreen) and "SETTINGS-BAD" in screen.notice
+
+
+def test_missing_microphone_shows_code_and_recovers(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    mic.plugged = False
+    controller.start()
+    screen = controller.screen()
+    assert controller.state is State.ERROR and isinstance(screen, sc.ErrorScreen) and screen.code == "AUDIO-NO-MIC"
+    controller.post(ButtonEvent("talk_a", "press"))  # pressing while it is missing changes nothing
+    controller.step(0.01)
+    assert controller.state is State.ERROR
+    mic.plugged = True
+    run_until(controller, lambda: controller.state is State.READY)
+    mic.load(speech_clip)
+    controller.post(ButtonEvent("talk_a", "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+
+
+def test_missing_speaker_keeps_device_running(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.start()
+    mic.load(speech_clip)
+    controller.post(ButtonEvent("talk_a", "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+    speaker.plugged = False  # pulled out while the person speaks
+    controller.post(ButtonEvent("talk_a", "release"))
+    run_until(controller, lambda: controller.state is State.ERROR)
+    assert controller.screen().code == "AUDIO-NO-SPEAKER"
+    speaker.plugged = True
+    run_until(controller, lambda: controller.state is State.READY)
+
+
+def test_gpiozero_mock_pins_drive_the_controller(tmp_path, speech_clip):
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    from device.buttons import Buttons
+
+    factory = MockFactory()
+    controller, mic, speaker, states = make_controller(tmp_path)
+    pins = ButtonPins()
+    buttons = Buttons(pins, controller.post, pin_factory=factory)
+    try:
+        controller.start()
+        mic.load(speech_clip)
+        factory.pin(pins.talk_a).drive_low()  # pressed (pull-up)
+        run_until(controller, lambda: controller.state is State.LISTENING)
+        mic.clip_done.wait(5)
+        factory.pin(pins.talk_a).drive_high()
+        run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
+        factory.pin(pins.swap).drive_low()
+        factory.pin(pins.swap).drive_high()
+        run_until(controller, lambda: controller.settings.lang_a == "es")
+    finally:
+        buttons.close()
+        Device.pin_factory = None
+
+
+def test_hands_free_turn_from_voice_activity(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.set_settings(mode="hands-free")
+    clip = write_wav(tmp_path / "hf.wav", np.concatenate([np.zeros(8000), np.full(24000, 0.2), np.zeros(24000)])
+                     .astype(np.float32), 16000)
+    mic.load(clip)
+    controller.start()
+    run_until(controller, lambda: "speaking" in states and controller.state is State.READY, timeout=20)
+    assert states[:3] == ["ready", "listening", "transcribing"]
+    assert controller.result.translation == "GOOD MORNING."
+    controller.shutdown()
