@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from device import cli_bench, cli_interpret
+from device import cli_appliance, cli_bench, cli_interpret
 from models import cli as models_cli
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cli.add_parser(sub)
     cli_interpret.add_parsers(sub)
     cli_bench.add_parser(sub)
+    cli_appliance.add_parsers(sub)
     return parser
 
 

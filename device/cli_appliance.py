@@ -1,0 +1,186 @@
+"""`tolk simulate` (the appliance on a PC) and `tolk run` (the appliance on the board)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from models import paths
+from models.errors import TolkError
+
+log = logging.getLogger(__name__)
+DEMO_TEXTS = {"en": "Good morning. Where is the train station?", "es": "Buenos días. ¿Dónde está la estación?"}
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="the whole appliance on a PC (keys as buttons, or a script)")
+    p.add_argument("--mic-file", type=Path, help="play this clip as the microphone (no sound card needed)")
+    p.add_argument("--speaker-file", type=Path, help="write what the speaker plays to this WAV file")
+    p.add_argument("--headless", action="store_true", help="no window: write frames as PNG files")
+    p.add_argument("--frames", type=Path, default=Path("out/frames"), help="folder for PNG frames (headless)")
+    p.add_argument("--script", type=Path, help="scenario of timed actions, run unattended")
+    p.add_argument("--size", default="240x240", choices=["240x240", "320x240"])
+    p.add_argument("--config", type=Path, help="device config TOML")
+    p.add_argument("--data-dir", type=Path, help="settings and history folder (default: a folder under out/)")
+    p.add_argument("--mic-speed", type=float, default=1.0, help="play --mic-file faster than real time")
+    p.set_defaults(func=run_simulate)
+    p = sub.add_parser("run", help="the appliance on the board (systemd runs this)")
+    p.add_argument("--config", type=Path, default=Path("/etc/tolk/config.toml"))
+    p.set_defaults(func=run_board)
+
+
+def _sound_card_present() -> bool:
+    try:
+        import sounddevice as sd
+
+        devices = sd.query_devices()
+        return any(d["max_input_channels"] > 0 for d in devices) and any(d["max_output_channels"] > 0 for d in devices)
+    except (OSError, ImportError):
+        return False
+
+
+def _demo_clips(store, folder: Path) -> dict[str, Path]:
+    """A sample clip per side: English from the Piper voice, Spanish from espeak-ng."""
+    from audio.clip import write_wav
+    from models.tts import EspeakTts, PiperTts
+
+    folder.mkdir(parents=True, exist_ok=True)
+    piper = next(p for p in store.installed() if p.manifest.engine.value == "piper" and "en" in p.manifest.languages)
+    voice = PiperTts(piper.path, piper.manifest)
+    import numpy as np
+
+    english = np.concatenate([s.audio for s in voice.speak(DEMO_TEXTS["en"], "en")])
+    (spanish,) = EspeakTts(words_per_minute=130).speak(DEMO_TEXTS["es"], "es")
+    return {"en": write_wav(folder / "sample-en.wav", english, voice.sample_rate),
+            "es": write_wav(folder / "sample-es.wav", spanish.audio, spanish.sample_rate)}
+
+
+def demo_script(clips: dict[str, Path]) -> str:
+    return "\n".join([
+        "wait-state ready 60",
+        f"mic {clips['en']}", "hold talk_a", "wait-mic 60", "release talk_a", "wait-state ready 300",
+        "wait 1",
+        f"mic {clips['es']}", "hold talk_b", "wait-mic 60", "release talk_b", "wait-state ready 300",
+        "wait 1",
+    ])
+
+
+def build(args, mic, speaker, display, size, data_dir: Path, on_state):
+    from device.appliance import Appliance
+    from device.controller import Controller
+    from device.history import History
+    from device.interpreter import InterpreterConfig
+    from device.loader import load_interpreter
+    from device.settings import SettingsFile
+    from models.store import PackStore
+    from ui.layouts import render
+
+    interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig())
+    settings = SettingsFile(data_dir / "settings.json")
+    controller = Controller(interpreter, mic, speaker, settings, History(data_dir / "history.sqlite"),
+                            on_state=on_state)
+    interpreter.config = InterpreterConfig(back_translation=controller.settings.back_translation)
+    return Appliance(controller, display, size, render)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
+    from device.script import parse_script, run_script
+    from models.store import PackStore
+    from ui import display as displays
+
+    size = tuple(int(x) for x in args.size.split("x"))
+    out = Path("out")
+    sound = _sound_card_present() and args.mic_file is None
+    demo = args.script is None and not sound and args.mic_file is None
+    headless = args.headless or demo
+    try:
+        if sound:
+            mic, speaker = SoundDeviceMicrophone(), SoundDeviceSpeaker()
+        else:
+            mic = FileMicrophone(args.mic_file, speed=args.mic_speed)
+            speaker = RecordingSpeaker()
+        display = displays.PngDisplay(args.frames) if headless else displays.MemoryDisplay()
+        started = time.monotonic()
+
+        def on_state(old, new) -> None:
+            print(f"{time.monotonic() - started:7.2f} s  {old.value} -> {new.value}", flush=True)
+
+        data_dir = args.data_dir or out / "sim-data"
+        appliance = build(args, mic, speaker, display, size, data_dir, on_state)
+        if demo:
+            print("No sound card: playing sample clips in (out/sample-*.wav); frames go to "
+                  f"{args.frames}, speech to {args.speaker_file or out / 'speech.wav'}")
+            script = parse_script(demo_script(_demo_clips(PackStore(paths.packs_dir()), out)))
+        elif args.script:
+            script = parse_script(args.script.read_text(encoding="utf-8"), base=args.script.parent)
+        else:
+            script = None
+        appliance.controller.start()
+        appliance.refresh()
+        if script is not None:
+            run_script(appliance, script, mic)
+        elif headless:
+            print("headless with no script: hold talk_a while the mic file plays, then stop", flush=True)
+            run_script(appliance, parse_script("wait-state ready 60\nhold talk_a\nwait-mic 120\nrelease talk_a\n"
+                                               "wait-state ready 300"), mic)
+        else:
+            from device.window_sim import run_window
+
+            run_window(appliance)
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        if "speaker" in locals() and isinstance(speaker, RecordingSpeaker):
+            path = args.speaker_file or (out / "speech.wav" if demo else None)
+            if path:
+                speaker.write(path)
+                print(f"wrote {path} ({speaker.seconds:.1f} s of speech)")
+    if headless:
+        print(f"frames in {args.frames}")
+    return 0
+
+
+def open_display(config):
+    """The display driver named in the config."""
+    from ui import display as displays
+
+    if config.driver == "st7789":
+        return displays.St7789Display(config)
+    if config.driver == "framebuffer":
+        return displays.FramebufferDisplay()
+    if config.driver == "png":
+        return displays.PngDisplay(Path(config.frames_dir))
+    return displays.MemoryDisplay()
+
+
+def run_board(args: argparse.Namespace) -> int:
+    from audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
+    from device.buttons import Buttons
+    from device.config import load_config
+    from device.service import SystemdNotifier
+
+    try:
+        config = load_config(args.config)
+        d = config.display
+        display = open_display(d)
+        mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
+        speaker = SoundDeviceSpeaker(config.audio.output_device)
+        appliance = build(args, mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
+        appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
+        buttons = Buttons(config.buttons, appliance.controller.post)
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    notifier = SystemdNotifier()
+    appliance.controller.start()
+    notifier.ready()
+    try:
+        appliance.run(watchdog=notifier.watchdog)
+    finally:
+        buttons.close()
+    return 0
