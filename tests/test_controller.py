@@ -172,3 +172,25 @@ def test_hands_free_turn_from_voice_activity(tmp_path, speech_clip):
     assert states[:3] == ["ready", "listening", "transcribing"]
     assert controller.result.translation == "GOOD MORNING."
     controller.shutdown()
+
+
+def test_status_led_follows_state():
+    from gpiozero.pins.mock import MockFactory
+
+    from device.leds import StatusLed
+
+    factory = MockFactory()
+    led = StatusLed(12, pin_factory=factory)
+    try:
+        led.show(State.LISTENING)
+        assert factory.pin(12).state is True
+        led.show(State.READY)
+        assert factory.pin(12).state is False
+        pin = factory.pin(12)
+        before = len(pin.states)
+        led.show(State.TRANSLATING)  # fast blink: 0.1 s on, 0.1 s off
+        time.sleep(0.65)
+        changes = [s.state for s in pin.states[before:]]
+        assert changes.count(True) >= 2 and changes.count(False) >= 2
+    finally:
+        led.close()

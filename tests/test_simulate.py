@@ -1,0 +1,73 @@
+"""Scripted headless simulation with the real default packs: the acceptance scenario of the appliance."""
+import subprocess
+import sys
+
+import pytest
+
+from audio.devices import FileMicrophone, RecordingSpeaker
+from device.appliance import Appliance
+from device.controller import Controller
+from device.history import History
+from device.script import parse_script, run_script
+from device.settings import SettingsFile
+from ui import screens as sc
+
+pytestmark = pytest.mark.real_models
+
+
+def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
+    from ui.display import MemoryDisplay
+    from ui.layouts import render
+
+    shown = []
+
+    def recording_render(screen, size):
+        shown.append(screen)
+        return render(screen, size)
+
+    mic, speaker, display = FileMicrophone(speed=2.0), RecordingSpeaker(), MemoryDisplay()
+    states = []
+    controller = Controller(real_interpreter, mic, speaker, SettingsFile(tmp_path / "settings.json"),
+                            History(tmp_path / "history.sqlite"), on_state=lambda old, new: states.append(new.value))
+    appliance = Appliance(controller, display, (240, 240), recording_render)
+    appliance.controller.start()
+    appliance.refresh()
+    script = parse_script(f"""
+        mic {clips['en']}
+        hold talk_a
+        wait-mic 60
+        release talk_a
+        wait-state ready 300
+        mic {clips['es']}
+        hold talk_b
+        wait-mic 60
+        release talk_b
+        wait-state ready 300
+    """)
+    run_script(appliance, script, mic)
+
+    listening = [s for s in shown if isinstance(s, sc.ListeningScreen)]
+    assert listening and any(s.partial for s in listening), "no partial text was shown while listening"
+    results = [s for s in shown if isinstance(s, sc.ResultScreen)]
+    to_spanish = [r for r in results if r.listener.code == "es"]
+    to_english = [r for r in results if r.listener.code == "en"]
+    assert to_spanish and "estación" in to_spanish[-1].translation.lower()
+    assert to_english and "station" in to_english[-1].translation.lower()
+    assert states.count("listening") == 2 and states.count("speaking") == 2
+    assert speaker.seconds > 2.0
+    assert len(display.frames) == len(shown) and display.frames[-1].size == (240, 240)
+    assert [e.target_lang for e in controller.history.recent()] == ["en", "es"]
+
+
+def test_simulate_command_headless_script(clips, tmp_path, real_store):
+    script = tmp_path / "scenario.txt"
+    script.write_text(f"wait-state ready 60\nhold talk_a\nwait-mic 60\nrelease talk_a\nwait-state ready 300\n")
+    frames = tmp_path / "frames"
+    proc = subprocess.run([sys.executable, "-m", "device.cli", "simulate", "--headless", "--frames", str(frames),
+                           "--mic-file", str(clips["en"]), "--mic-speed", "2", "--speaker-file",
+                           str(tmp_path / "out.wav"), "--script", str(script), "--data-dir", str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split()[-1] for line in proc.stdout.splitlines() if "->" in line]
+    assert lines[:3] == ["ready", "listening", "transcribing"] and lines[-1] == "ready"
+    assert len(list(frames.glob("*.png"))) >= 4 and (tmp_path / "out.wav").stat().st_size > 10000
