@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     store = PackStore(paths.packs_dir())
     try:
-        interpreter = load_interpreter(store, InterpreterConfig())
+        interpreter = load_interpreter(store, InterpreterConfig(phrase_cache_size=0))  # measure, never recall
         voice_pack = next(p for p in store.installed() if p.manifest.engine.value == "piper"
                           and "en" in p.manifest.languages)
     except (TolkError, StopIteration) as err:

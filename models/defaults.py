@@ -49,7 +49,7 @@ class CatalogPack:
     settings: dict[str, Any] = field(default_factory=dict)
     convert_from_gguf: bool = False
     default: bool = False
-    recipe_version: str = "1"
+    recipe_version: str = "2"  # 2: converter with verified prompt round-trip and tokenizer choice
 
     @property
     def recipe_key(self) -> str:
