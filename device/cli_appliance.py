@@ -82,7 +82,6 @@ def build(args, mic, speaker, display, size, data_dir: Path, on_state):
     settings = SettingsFile(data_dir / "settings.json")
     controller = Controller(interpreter, mic, speaker, settings, History(data_dir / "history.sqlite"),
                             on_state=on_state)
-    interpreter.config = InterpreterConfig(back_translation=controller.settings.back_translation)
     return Appliance(controller, display, size, render)
 
 

@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -79,7 +79,6 @@ class Controller:
         self.interpreter, self.mic, self.speaker = interpreter, mic, speaker
         self.settings_file, self.history = settings_file, history
         self.settings, self.notice = settings_file.load()
-        self.speaker.volume = self.settings.volume
         self.on_state, self.shutdown_hook, self.retry_seconds = on_state, shutdown, retry_seconds
         self.inputs: "queue.Queue[object]" = queue.Queue()
         self.state = State.BOOTING
@@ -95,6 +94,7 @@ class Controller:
         self._preroll: deque[np.ndarray] = deque(maxlen=6)
         self._next_retry = 0.0
         self.stopped = threading.Event()
+        self._apply_settings()
 
     # ---- plumbing ---------------------------------------------------------
     def post(self, item: object) -> None:
@@ -308,7 +308,13 @@ class Controller:
         new = self.settings.with_changes(**changes)
         self.settings_file.save(new)
         self.settings = new
-        self.speaker.volume = new.volume
+        self._apply_settings()
+
+    def _apply_settings(self) -> None:
+        self.speaker.volume = self.settings.volume
+        if self.interpreter.config.back_translation != self.settings.back_translation:
+            self.interpreter.config = replace(self.interpreter.config,
+                                              back_translation=self.settings.back_translation)
 
     def _open_main_menu(self) -> None:
         self.menu_stack = [self._main_menu()]

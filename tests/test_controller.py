@@ -194,3 +194,18 @@ def test_status_led_follows_state():
         assert changes.count(True) >= 2 and changes.count(False) >= 2
     finally:
         led.close()
+
+
+def test_back_translation_setting_reaches_the_interpreter_and_the_screen(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.set_settings(back_translation=True)
+    assert controller.interpreter.config.back_translation
+    controller.start()
+    mic.load(speech_clip)
+    controller.post(ButtonEvent("talk_a", "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+    mic.clip_done.wait(5)
+    controller.post(ButtonEvent("talk_a", "release"))
+    run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
+    screen = controller.screen()
+    assert isinstance(screen, sc.ResultScreen) and screen.back_translation == "GOOD MORNING."
