@@ -7,6 +7,7 @@ import os
 import sys
 
 from device import cli_appliance, cli_bench, cli_interpret
+from device.console import cli as console_cli
 from models import cli as models_cli
 
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_interpret.add_parsers(sub)
     cli_bench.add_parser(sub)
     cli_appliance.add_parsers(sub)
+    console_cli.add_parser(sub)
     return parser
 
 

@@ -85,6 +85,31 @@ def build(args, mic, speaker, display, size, data_dir: Path, on_state):
     return Appliance(controller, display, size, render)
 
 
+def start_console_server(appliance, passphrase: str | None = None):
+    """The control socket for `tolk console`, and the in-RAM log it can tail."""
+    import logging as logging_
+
+    from device.console.commands import ApplianceHandle
+    from device.console.logbuffer import RingLogHandler
+    from device.console.server import ControlServer
+    from models.store import PackStore
+
+    logs = RingLogHandler()
+    root = logging_.getLogger()
+    root.addHandler(logs)
+    if root.level > logging_.INFO or root.level == logging_.NOTSET:
+        root.setLevel(logging_.INFO)
+        for handler in root.handlers:
+            if handler is not logs:
+                handler.setLevel(logging_.WARNING)  # the terminal stays quiet; the ring keeps INFO
+    handle = ApplianceHandle(appliance.controller, PackStore(paths.packs_dir()), logs)
+    try:
+        return ControlServer(handle, passphrase=passphrase).start()
+    except OSError as err:
+        log.warning("no control socket (console unavailable): %s", err)
+        return None
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     from audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
     from device.script import parse_script, run_script
@@ -118,6 +143,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             script = parse_script(args.script.read_text(encoding="utf-8"), base=args.script.parent)
         else:
             script = None
+        server = start_console_server(appliance)
         appliance.controller.start()
         appliance.refresh()
         if script is not None:
@@ -172,6 +198,7 @@ def run_board(args: argparse.Namespace) -> int:
         appliance = build(args, mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
         buttons = Buttons(config.buttons, appliance.controller.post)
+        start_console_server(appliance, config.console.passphrase)
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -81,10 +81,16 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class ConsoleConfig:
+    passphrase: str | None = None  # release builds: required for commands that change state or read history
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     buttons: ButtonPins = field(default_factory=ButtonPins)
     audio: AudioConfig = field(default_factory=AudioConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
 
 def _section(cls, data: dict, name: str):
@@ -108,4 +114,5 @@ def load_config(path: Path | None) -> DeviceConfig:
         raise ConfigError(f"{path}: {err}") from err
     return DeviceConfig(buttons=_section(ButtonPins, data.get("buttons", {}), "buttons"),
                         audio=_section(AudioConfig, data.get("audio", {}), "audio"),
-                        display=_section(DisplayConfig, data.get("display", {}), "display"))
+                        display=_section(DisplayConfig, data.get("display", {}), "display"),
+                        console=_section(ConsoleConfig, data.get("console", {}), "console"))

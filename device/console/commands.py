@@ -1,0 +1,400 @@
+"""Console commands: one line in, one ``Reply`` out. No shell escape, bounded input, never raises.
+
+Runs inside the appliance process (behind ``server``) with an ``ApplianceHandle``,
+or in the console process alone with ``handle=None`` when the appliance is down.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import logging
+import shlex
+import threading
+import time
+import unicodedata
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from device import events as ev
+from models import languages
+from models.errors import TolkError
+
+log = logging.getLogger(__name__)
+
+MAX_LINE = 1024
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Reply:
+    ok: bool
+    text: str
+    data: Any = None
+    code: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"ok": self.ok, "code": self.code, "text": self.text, "data": self.data},
+                          ensure_ascii=False, default=str)
+
+
+def fail(code: str, text: str) -> Reply:
+    return Reply(False, text, None, code)
+
+
+@dataclass
+class ApplianceHandle:
+    """What the console may touch in the running appliance."""
+
+    controller: Any  # device.controller.Controller
+    store: Any  # models.store.PackStore
+    logs: Any = None  # device.console.logbuffer.RingLogHandler
+    started: float = field(default_factory=time.monotonic)
+    reboot: Callable[[], None] | None = None
+
+    def on_main(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn`` on the controller's thread (where every state change happens) and return its result."""
+        done, box = threading.Event(), {}
+
+        def call() -> None:
+            try:
+                box["value"] = fn()
+            except Exception as err:  # noqa: BLE001 - handed back to the console thread
+                box["error"] = err
+            finally:
+                done.set()
+
+        self.controller.post(call)
+        if not done.wait(timeout):
+            raise TolkError("the appliance did not answer in time", code="CONSOLE-TIMEOUT")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+
+COMMANDS = {
+    "help": "help [COMMAND] — list commands",
+    "status": "status — state, language pair, packs, uptime, CPU temperature, RAM, battery",
+    "langs": "langs — the languages and their codes",
+    "pair": "pair A B — set the conversation's two languages",
+    "translate": "translate TEXT — translate from language A to B (or: translate --from xx --to yy TEXT)",
+    "say": "say TEXT — speak TEXT in language B (or: say --lang xx TEXT)",
+    "interpret": "interpret FILE — transcribe and translate an audio file on the device",
+    "press": "press BUTTON [hold SECONDS] — talk_a talk_b swap menu select up down power (alias: left right)",
+    "models": "models list|verify — installed packs; check every file's sha256",
+    "log": "log tail [N] [-f] — recent log lines; -f follows",
+    "settings": "settings get [KEY] | settings set KEY VALUE",
+    "history": "history list [N] | history export | history wipe yes",
+    "bench": "bench quick — time one short translation",
+    "reboot": "reboot yes — restart the device",
+    "shutdown": "shutdown yes — power off",
+    "version": "version — firmware and engine versions",
+    "json": "json on|off — one JSON object per reply",
+    "unlock": "unlock PASSPHRASE — allow commands that change state or read history",
+}
+PROTECTED = {"pair", "say", "interpret", "press", "settings set", "history list", "history export", "history wipe",
+             "reboot", "shutdown", "translate"}
+BUTTON_ALIASES = {"left": "talk_a", "right": "talk_b", "a": "talk_a", "b": "talk_b"}
+
+
+def check_line(raw: bytes | str) -> tuple[str | None, Reply | None]:
+    """The line as text, or an error reply for bytes no person types."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_LINE:
+            return None, fail("CONSOLE-TOO-LONG", f"line too long ({len(raw)} bytes, limit {MAX_LINE})")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, fail("CONSOLE-BAD-INPUT", "the line is not valid UTF-8 (line noise?)")
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_LINE:
+        return None, fail("CONSOLE-TOO-LONG", f"line too long (limit {MAX_LINE} bytes)")
+    bad = [c for c in raw if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c != "\t"]
+    if bad:
+        return None, fail("CONSOLE-BAD-INPUT", f"the line holds {len(bad)} control or invalid character(s)")
+    return raw.strip(), None
+
+
+class Console:
+    """One session: its JSON mode and unlock state, and the commands."""
+
+    def __init__(self, handle: ApplianceHandle | None, passphrase: str | None = None) -> None:
+        self.handle = handle
+        self.passphrase = passphrase or None
+        self.unlocked = self.passphrase is None
+        self.json_mode = False
+
+    # -- entry point -------------------------------------------------------------
+    def execute(self, raw: bytes | str) -> Reply:
+        try:
+            line, error = check_line(raw)
+            if error:
+                return error
+            if not line:
+                return Reply(True, "")
+            try:
+                words = shlex.split(line)
+            except ValueError as err:
+                return fail("CONSOLE-SYNTAX", f"cannot parse the line: {err}")
+            if not words:
+                return Reply(True, "")
+            name, args = words[0].lower(), words[1:]
+            if name not in COMMANDS:
+                return fail("CONSOLE-UNKNOWN", f"unknown command '{name[:40]}'; type help")
+            sub = f"{name} {args[0]}" if args else name
+            if (name in PROTECTED or sub in PROTECTED) and not self.unlocked:
+                return fail("CONSOLE-LOCKED", "this command needs the passphrase: unlock PASSPHRASE")
+            return getattr(self, "cmd_" + name)(args)
+        except TolkError as err:
+            return fail(err.code, str(err))
+        except Exception as err:  # noqa: BLE001 - the console never dies on a command
+            log.exception("console command failed")
+            return fail("CONSOLE-INTERNAL", f"{type(err).__name__}: {err}")
+
+    def _live(self) -> ApplianceHandle:
+        if self.handle is None:
+            raise TolkError("the appliance is not running (status says more)", code="APPLIANCE-DOWN")
+        return self.handle
+
+    # -- commands ------------------------------------------------------------------
+    def cmd_help(self, args: list[str]) -> Reply:
+        if args and args[0] in COMMANDS:
+            return Reply(True, COMMANDS[args[0]])
+        return Reply(True, "\n".join(COMMANDS.values()), sorted(COMMANDS))
+
+    def cmd_version(self, args: list[str]) -> Reply:
+        import ctranslate2
+
+        data = {"tolk": VERSION, "ctranslate2": ctranslate2.__version__}
+        return Reply(True, " ".join(f"{k} {v}" for k, v in data.items()), data)
+
+    def cmd_json(self, args: list[str]) -> Reply:
+        if args not in (["on"], ["off"]):
+            return fail("CONSOLE-USAGE", COMMANDS["json"])
+        self.json_mode = args[0] == "on"
+        return Reply(True, f"json {args[0]}", {"json": self.json_mode})
+
+    def cmd_unlock(self, args: list[str]) -> Reply:
+        if self.passphrase is None:
+            return Reply(True, "no passphrase is set")
+        if len(args) == 1 and hmac.compare_digest(args[0].encode(), self.passphrase.encode()):
+            self.unlocked = True
+            return Reply(True, "unlocked")
+        time.sleep(0.5)  # slow down guessing
+        return fail("CONSOLE-LOCKED", "wrong passphrase")
+
+    def cmd_langs(self, args: list[str]) -> Reply:
+        rows = [{"code": l.code, "name": l.english_name, "native": l.native_name} for l in languages.LANGUAGES]
+        return Reply(True, "\n".join(f"{r['code']:3} {r['name']} ({r['native']})" for r in rows), rows)
+
+    def cmd_status(self, args: list[str]) -> Reply:
+        from device.system import read_system
+
+        system = read_system()
+        if self.handle is None:
+            data = {"appliance": "down", **system}
+            return Reply(True, "appliance: down (not running)\n" + _fmt(system), data)
+        handle = self.handle
+        controller = handle.controller
+        packs = [p.id for p in handle.store.installed()]
+        data = {"appliance": "running", "state": controller.state.value,
+                "pair": [controller.settings.lang_a, controller.settings.lang_b], "mode": controller.settings.mode,
+                "packs": packs, "uptime_s": round(time.monotonic() - handle.started, 1), **system}
+        return Reply(True, _fmt(data), data)
+
+    def cmd_pair(self, args: list[str]) -> Reply:
+        if len(args) != 2:
+            return fail("CONSOLE-USAGE", COMMANDS["pair"])
+        a, b = (languages.get(x).code for x in args)
+        handle = self._live()
+        handle.on_main(lambda: handle.controller.set_settings(lang_a=a, lang_b=b))
+        return Reply(True, f"pair {a} {b}", {"pair": [a, b]})
+
+    def _turn_events(self, turn, timeout: float = 300) -> list[ev.Event]:
+        return turn.collect(timeout=timeout)
+
+    def cmd_translate(self, args: list[str]) -> Reply:
+        handle = self._live()
+        source, target, words = handle.controller.settings.lang_a, handle.controller.settings.lang_b, list(args)
+        while words[:1] in (["--from"], ["--to"]) and len(words) >= 2:
+            flag, code = words.pop(0), words.pop(0)
+            source, target = (code, target) if flag == "--from" else (source, code)
+        text = " ".join(words)
+        if not text:
+            return fail("CONSOLE-USAGE", COMMANDS["translate"])
+        events = self._turn_events(handle.controller.interpreter.translate_text(text, source, target))
+        return _turn_reply(events)
+
+    def cmd_say(self, args: list[str]) -> Reply:
+        handle = self._live()
+        language, words = handle.controller.settings.lang_b, list(args)
+        if words[:1] == ["--lang"] and len(words) >= 2:
+            language, words = languages.get(words[1]).code, words[2:]
+        if not words:
+            return fail("CONSOLE-USAGE", COMMANDS["say"])
+        text = " ".join(words)
+        handle.on_main(lambda: handle.controller._replay(text, language))
+        return Reply(True, f"saying ({language}): {text}", {"language": language, "text": text})
+
+    def cmd_interpret(self, args: list[str]) -> Reply:
+        from audio.clip import load_audio
+
+        if len(args) != 1:
+            return fail("CONSOLE-USAGE", COMMANDS["interpret"])
+        handle = self._live()
+        settings = handle.controller.settings
+        audio = load_audio(Path(args[0]))
+        turn = handle.controller.interpreter.interpret(audio, pair=(settings.lang_a, settings.lang_b))
+        return _turn_reply(self._turn_events(turn))
+
+    def cmd_press(self, args: list[str]) -> Reply:
+        from device.controller import BUTTONS, ButtonEvent
+
+        if not args or len(args) not in (1, 3) or (len(args) == 3 and args[1] != "hold"):
+            return fail("CONSOLE-USAGE", COMMANDS["press"])
+        button = BUTTON_ALIASES.get(args[0].lower(), args[0].lower())
+        if button not in BUTTONS:
+            return fail("CONSOLE-USAGE", f"unknown button '{args[0][:20]}'; buttons: {' '.join(BUTTONS)}")
+        seconds = 0.05
+        if len(args) == 3:
+            try:
+                seconds = float(args[2])
+            except ValueError:
+                return fail("CONSOLE-USAGE", "hold takes a number of seconds")
+            if not 0 <= seconds <= 60:
+                return fail("CONSOLE-USAGE", "hold between 0 and 60 seconds")
+        controller = self._live().controller
+        controller.post(ButtonEvent(button, "press"))
+        time.sleep(seconds)
+        if button == "power" and seconds >= 3:
+            controller.post(ButtonEvent(button, "hold"))
+        controller.post(ButtonEvent(button, "release"))
+        return Reply(True, f"pressed {button} for {seconds:g} s", {"button": button, "seconds": seconds})
+
+    def cmd_models(self, args: list[str]) -> Reply:
+        from models import paths
+        from models.cli import cmd_list, cmd_verify
+        from models.store import PackStore
+
+        if args not in (["list"], ["verify"]):
+            return fail("CONSOLE-USAGE", COMMANDS["models"])
+        store = self.handle.store if self.handle else PackStore(paths.packs_dir())
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cmd_list(store, False) if args == ["list"] else cmd_verify(store, [])
+        text = (out.getvalue() + err.getvalue()).strip()
+        return Reply(code == 0, text, {"exit": code}, None if code == 0 else "PACK-INTEGRITY")
+
+    def cmd_log(self, args: list[str]) -> Reply:
+        handle = self._live()
+        if not args or args[0] != "tail" or handle.logs is None:
+            return fail("CONSOLE-USAGE", COMMANDS["log"])
+        count = next((int(a) for a in args[1:] if a.isdigit() and len(a) < 6), 20)
+        after = next((int(a[6:]) for a in args[1:] if a.startswith("after=") and a[6:].isdigit()), 0)
+        lines = handle.logs.tail(min(count, 500), after=after)
+        return Reply(True, "\n".join(t for _, t in lines), {"lines": [[n, t] for n, t in lines],
+                                                             "last": lines[-1][0] if lines else after,
+                                                             "follow": "-f" in args})
+
+    def cmd_settings(self, args: list[str]) -> Reply:
+        handle = self._live()
+        settings = handle.controller.settings
+        if args[:1] == ["get"] and len(args) <= 2:
+            data = settings.to_dict() if len(args) == 1 else {args[1]: settings.to_dict().get(args[1])}
+            if len(args) == 2 and args[1] not in settings.to_dict():
+                return fail("CONSOLE-USAGE", f"no setting '{args[1][:40]}'; settings: {' '.join(settings.to_dict())}")
+            return Reply(True, _fmt(data), data)
+        if args[:1] == ["set"] and len(args) == 3:
+            key, value = args[1], args[2]
+            current = settings.to_dict()
+            if key not in current:
+                return fail("CONSOLE-USAGE", f"no setting '{key[:40]}'; settings: {' '.join(current)}")
+            typed = _parse_value(value, current[key])
+            handle.on_main(lambda: handle.controller.set_settings(**{key: typed}))
+            return Reply(True, f"{key} = {typed}", {key: typed})
+        return fail("CONSOLE-USAGE", COMMANDS["settings"])
+
+    def cmd_history(self, args: list[str]) -> Reply:
+        history = self._live().controller.history
+        if history is None:
+            return fail("HISTORY-OFF", "history is not kept on this device")
+        if args[:1] == ["list"]:
+            count = int(args[1]) if len(args) > 1 and args[1].isdigit() else 10
+            entries = history.recent(min(count, 200))
+            rows = [{"id": e.id, "at": e.at, "from": e.source_lang, "to": e.target_lang, "source": e.source_text,
+                     "translation": e.translation} for e in entries]
+            return Reply(True, "\n".join(f"#{r['id']} {r['from']}→{r['to']}: {r['source']} → {r['translation']}"
+                                         for r in rows) or "(empty)", rows)
+        if args == ["export"]:
+            exported = history.export_json()
+            return Reply(True, exported, json.loads(exported))
+        if args == ["wipe", "yes"]:
+            history.wipe()
+            return Reply(True, "history wiped")
+        if args == ["wipe"]:
+            return fail("CONFIRM-NEEDED", "this deletes every saved turn: type  history wipe yes")
+        return fail("CONSOLE-USAGE", COMMANDS["history"])
+
+    def cmd_bench(self, args: list[str]) -> Reply:
+        if args != ["quick"]:
+            return fail("CONSOLE-USAGE", COMMANDS["bench"])
+        handle = self._live()
+        started = time.monotonic()
+        events = self._turn_events(handle.controller.interpreter.translate_text(
+            f"Where is the train station? ({time.time():.0f})", "en", "es"))
+        reply = _turn_reply(events)
+        seconds = time.monotonic() - started
+        return Reply(reply.ok, f"one sentence en→es in {seconds:.2f} s: {reply.text}", {"seconds": seconds},
+                     reply.code)
+
+    def _power(self, args: list[str], what: str) -> Reply:
+        if args != ["yes"]:
+            return fail("CONFIRM-NEEDED", f"really {what}? type:  {what} yes")
+        handle = self._live()
+        if what == "reboot":
+            if handle.reboot:
+                handle.reboot()
+        else:
+            handle.on_main(handle.controller.shutdown)
+        return Reply(True, f"{what} now")
+
+    def cmd_reboot(self, args: list[str]) -> Reply:
+        return self._power(args, "reboot")
+
+    def cmd_shutdown(self, args: list[str]) -> Reply:
+        return self._power(args, "shutdown")
+
+
+def _parse_value(text: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        if text.lower() not in ("on", "off", "true", "false", "1", "0"):
+            raise TolkError(f"'{text[:20]}' is not on/off", code="CONSOLE-USAGE")
+        return text.lower() in ("on", "true", "1")
+    if isinstance(like, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise TolkError(f"'{text[:20]}' is not a number", code="CONSOLE-USAGE") from None
+    return text
+
+
+def _fmt(data: dict) -> str:
+    return "\n".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in data.items())
+
+
+def _turn_reply(events: list[ev.Event]) -> Reply:
+    error = next((e for e in events if isinstance(e, ev.TurnError)), None)
+    if error:
+        return fail(error.code, error.message)
+    if any(isinstance(e, ev.NoSpeech) for e in events):
+        return fail("NO-SPEECH", "no speech heard")
+    heard = next((e for e in events if isinstance(e, ev.FinalText)), None)
+    translation = " ".join(e.text for e in events if isinstance(e, ev.TranslationText))
+    target = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)
+    data = {"translation": translation, "language": target}
+    text = translation
+    if heard:
+        data.update(heard=heard.text, heard_language=heard.language, confidence=round(heard.confidence, 3))
+        text = f"heard ({heard.language}): {heard.text}\ntranslation ({target}): {translation}"
+    return Reply(True, text, data)
