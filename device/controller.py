@@ -271,7 +271,8 @@ class Controller:
         elif isinstance(event, ev.TurnError):
             self._show_error(event.code, event.message, "Press a talk button to try again.")
         elif isinstance(event, ev.TurnFinished):
-            if result and result.translation and self.history is not None and self.settings.history:
+            if (result and result.translation and result.source_text and not turn.speak_only
+                    and self.history is not None and self.settings.history):
                 self.history.add(result.speaker, result.listener, result.source_text, result.translation)
             self.turn = None
             if self.state is not State.ERROR:
