@@ -222,3 +222,15 @@ def test_passphrase_guards_state_changes(tmp_path):
         assert "pair de es" in rig.command("pair de es")
     finally:
         rig.close()
+
+
+def test_log_tail_follow_until_a_key(rig):
+    import logging
+
+    rig.send(b"log tail 3 -f\r")
+    time.sleep(0.3)
+    logging.getLogger("device.test").info("a fresh line for the follower")
+    assert b"a fresh line for the follower" in rig.read_until(b"a fresh line for the follower")
+    rig.send(b"q")  # any key ends following
+    rig.read_until(b"tolk> ")
+    assert "state: ready" in rig.command("status")
