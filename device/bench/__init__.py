@@ -1,0 +1,1 @@
+"""`tolk bench`: speed, quality and memory, side by side with peers, with history and plots."""
