@@ -47,8 +47,9 @@ def synthesise(voice, text: str) -> np.ndarray:
     return resample(audio, voice.sample_rate, ASR_RATE)
 
 
-def run_once(interpreter, name: str, audio: np.ndarray, target: str, realtime: bool = True) -> LatencyRun:
-    turn = interpreter.start_live(pair=["en", target])
+def run_once(interpreter, name: str, audio: np.ndarray, target: str, realtime: bool = True, source: str = "en",
+             forced: str | None = None) -> LatencyRun:
+    turn = interpreter.start_live(pair=[source, target], forced=forced)
     step = int(CHUNK_SECONDS * ASR_RATE)
     started = time.monotonic()
     for i in range(0, audio.size, step):

@@ -1,4 +1,4 @@
-"""`tolk bench …`: measured numbers for the README (never asserted in tests)."""
+"""`tolk bench`: measured numbers for the README (never asserted in tests)."""
 from __future__ import annotations
 
 import argparse
@@ -9,33 +9,35 @@ from models import paths
 from models.errors import TolkError
 from models.store import PackStore
 
+SECTIONS = ("latency", "peers", "limits", "quality")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("bench", help="benchmarks: latency")
-    bsub = parser.add_subparsers(dest="bench_command", required=True)
-    p = bsub.add_parser("latency", help="per-stage times and end of speech -> first audio, 2/5/10 s clips")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--to", dest="target", default="es")
+    p = sub.add_parser("bench", help="latency, peers, limits and quality: a Markdown + JSON + PNG report")
+    p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
+    p.add_argument("--runs", type=int, help="runs per latency clip (default: 1 quick, 3 full)")
+    p.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
+    p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
     p.add_argument("-o", "--output", type=Path, default=Path("out/bench"))
-    parser.set_defaults(func=run)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from device import bench_latency
-    from device.interpreter import InterpreterConfig
-    from device.loader import load_interpreter
-    from models.tts import PiperTts
+    from device.bench import peers
+    from device.bench.runner import BenchOptions, run_bench
+    from models.progress import Progress
 
-    store = PackStore(paths.packs_dir())
+    progress = Progress()
+    if args.setup_peers:
+        peers.setup_peers(progress.step)
+    options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 3), out=args.output,
+                           flores=args.flores, sections=tuple(args.only or SECTIONS))
     try:
-        interpreter = load_interpreter(store, InterpreterConfig(phrase_cache_size=0))  # measure, never recall
-        voice_pack = next(p for p in store.installed() if p.manifest.engine.value == "piper"
-                          and "en" in p.manifest.languages)
+        path = run_bench(PackStore(paths.packs_dir()), options, progress.step)
     except (TolkError, StopIteration) as err:
-        print(f"error: {err or 'no English Piper voice installed'}", file=sys.stderr)
+        print(f"error: {err or 'a default pack is missing (tolk models install-defaults)'}", file=sys.stderr)
         return 2
-    table = bench_latency.run(interpreter, PiperTts(voice_pack.path, voice_pack.manifest), args.output,
-                              runs=args.runs, target=args.target)
-    print(table)
-    interpreter.close()
+    print(path.read_text())
+    print(f"report: {path}")
     return 0

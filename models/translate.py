@@ -125,12 +125,15 @@ class LlmTranslator:
         self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                intra_threads=threads)
 
+    def prompt_text(self, text: str, src: languages.Language, tgt: languages.Language,
+                    context: Sequence[tuple[str, str]] = ()) -> str:
+        return self.template.render(source=src.english_name, target=tgt.english_name,
+                                    source_native=src.native_name, target_native=tgt.native_name,
+                                    text=text.strip(), context=list(context))
+
     def prompt_tokens(self, text: str, src: languages.Language, tgt: languages.Language,
                       context: Sequence[tuple[str, str]] = ()) -> list[str]:
-        prompt = self.template.render(source=src.english_name, target=tgt.english_name,
-                                      source_native=src.native_name, target_native=tgt.native_name,
-                                      text=text.strip(), context=list(context))
-        tokens = self.tokenizer.tokens(prompt)
+        tokens = self.tokenizer.tokens(self.prompt_text(text, src, tgt, context))
         if self.bos and (not tokens or tokens[0] != self.bos):
             tokens.insert(0, self.bos)
         return tokens
