@@ -157,14 +157,16 @@ def peers_section(engines: Engines, options: BenchOptions, progress) -> dict:
     except (RuntimeError, OSError) as err:
         ha = {"skipped": str(err)}
     if not ha.get("skipped"):
-        from device.bench_latency import run_once
+        from device import events as ev
 
         rows = []
         for clip, audio in clips.items():
-            ours = run_once(engines.interpreter, clip, audio, "en", realtime=False, source="es", forced="es")
+            # like the peer: the whole utterance at once, language fixed, clock from end of speech
+            events = engines.interpreter.interpret(audio, forced="es", target="en").collect(timeout=300)
+            ours = events[-1].timings["first_audio"] if isinstance(events[-1], ev.TurnFinished) else float("nan")
             peer = ha["rows"][clip]["peer"]
-            rows.append({"clip": clip, "ours": round(ours.first_audio, 2), "peer": round(peer, 2),
-                         "ratio": round(peer / max(ours.first_audio, 1e-9), 2)})
+            rows.append({"clip": clip, "ours": round(ours, 2), "peer": round(peer, 2),
+                         "ratio": round(peer / max(ours, 1e-9), 2)})
         ha["rows"] = rows
     out["home_assistant"] = ha
     progress("peers: llama.cpp vs CTranslate2 on the same GGUF")
