@@ -10,7 +10,7 @@ def sample_results(date="2026-11-24T10:00:00", first_audio=3.4):
     return {
         "meta": {"date": date, "machine": "test box", "packs": ["whisper-base", "qwen"], "quick": True},
         "latency": {"rows": [{"clip": "2s", "language": "en", "speech_s": 1.5, "asr": 1.3, "mt": 1.6, "tts": 0.1,
-                              "mt_first": 1.6, "tts_first": 0.1, "first_audio": first_audio, "total": 3.5, "runs": 3}],
+                              "first_audio": first_audio, "total": 3.5, "runs": 3}],
                     "load_seconds": {"asr": 0.8, "mt": 1.9}, "peak_rss_mb": 2100.0},
         "peers": {"home_assistant": {"versions": {"wyoming-faster-whisper": "3.8.1", "wyoming-piper": "2.5.2"},
                                      "rows": [{"clip": "2s", "ours": 3.4, "peer": 6.8, "ratio": 2.0}]},

@@ -153,12 +153,10 @@ def plot(results: dict, history: list[dict], folder: Path) -> list[str]:
         rows = latency["rows"]
         labels = [f"{r['clip']} {r['language']}" for r in rows]
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        bottom = [0.0] * len(rows)
-        for stage, color in (("asr", "#4c72b0"), ("mt_first", "#dd8452"), ("tts_first", "#55a868")):
-            values = [r.get(stage, 0.0) for r in rows]
-            ax.bar(labels, values, bottom=bottom, label=stage.replace("_first", " (sentence 1)"), color=color)
-            bottom = [b + v for b, v in zip(bottom, values)]
-        ax.plot(labels, [r["first_audio"] for r in rows], "k_", markersize=30, label="first audio")
+        asr = [r["asr"] for r in rows]
+        rest = [max(0.0, r["first_audio"] - r["asr"]) for r in rows]
+        ax.bar(labels, asr, label="speech recognition", color="#4c72b0")
+        ax.bar(labels, rest, bottom=asr, label="translate + speak sentence 1", color="#dd8452")
         ax.set_ylabel("seconds after end of speech")
         ax.legend(fontsize=8)
         ax.set_title("End of speech → first audio")
