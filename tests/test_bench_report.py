@@ -10,7 +10,7 @@ def sample_results(date="2026-11-24T10:00:00", first_audio=3.4):
     return {
         "meta": {"date": date, "machine": "test box", "packs": ["whisper-base", "qwen"], "quick": True},
         "latency": {"rows": [{"clip": "2s", "language": "en", "speech_s": 1.5, "asr": 1.3, "mt": 1.6, "tts": 0.1,
-                              "first_audio": first_audio, "total": 3.5, "runs": 3}],
+                              "first_audio": first_audio, "first_audio_spread": [3.2, 3.9], "total": 3.5, "runs": 3}],
                     "load_seconds": {"asr": 0.8, "mt": 1.9}, "peak_rss_mb": 2100.0},
         "peers": {"home_assistant": {"versions": {"wyoming-faster-whisper": "3.8.1", "wyoming-piper": "2.5.2"},
                                      "rows": [{"clip": "2s", "ours": 3.4, "peer": 6.8, "ratio": 2.0}]},
@@ -32,7 +32,7 @@ def test_markdown_has_every_section_with_the_numbers(tmp_path):
     text = path.read_text()
     for heading in ("## Latency", "## Peers", "## Limits", "## Quality", "## Trend"):
         assert heading in text
-    assert "| 2s | en | 1.50 | 1.30 | 1.60 | 0.10 | **3.4** |" in text
+    assert "| 2s | en | 1.50 | 1.30 | 1.60 | 0.10 | **3.40** (3.20–3.90) | 3.50 | 3 |" in text
     assert "wyoming-faster-whisper 3.8.1" in text and "| 2s | 3.40 | 6.80 | 2.00 |" in text
     assert "llama.cpp: not measured — llama-cpp-python is not installed" in text
     assert "10.0 GB/s" in text and "**72 %**" in text and "Mean chrF: **45.0**" in text

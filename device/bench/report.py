@@ -35,8 +35,13 @@ def _skipped(section: dict | None, name: str) -> str | None:
 
 
 def latency_md(section: dict) -> str:
-    rows = [[r["clip"], r["language"], r["speech_s"], r["asr"], r["mt"], r["tts"], f"**{r['first_audio']}**",
-             r["total"], r["runs"]] for r in section["rows"]]
+    def first(r: dict) -> str:
+        low, high = r.get("first_audio_spread", (r["first_audio"], r["first_audio"]))
+        spread = f" ({low:.2f}–{high:.2f})" if r["runs"] > 1 else ""
+        return f"**{r['first_audio']:.2f}**{spread}"
+
+    rows = [[r["clip"], r["language"], r["speech_s"], r["asr"], r["mt"], r["tts"], first(r), r["total"], r["runs"]]
+            for r in section["rows"]]
     out = [_table(["clip", "lang", "speech s", "ASR s", "MT s", "TTS s", "end of speech → first audio s", "total s",
                    "runs"], rows)]
     loads = ", ".join(f"{k} {v:.2f} s" for k, v in section.get("load_seconds", {}).items())
