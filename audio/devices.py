@@ -66,6 +66,14 @@ def _find_device(name: str | None, kind: str) -> int | None:
     raise (no_mic if kind == "input" else no_speaker)(f"no device named '{name}'")
 
 
+def _present(name: str | None, kind: str) -> bool:
+    try:
+        _find_device(name, kind)
+        return True
+    except (AudioDeviceError, OSError):
+        return False
+
+
 class SoundDeviceMicrophone:
     def __init__(self, device: str | None = None, rate: int = 48000, block_seconds: float = 0.05) -> None:
         self.device, self.rate, self.block = device, rate, int(rate * block_seconds)
@@ -74,11 +82,7 @@ class SoundDeviceMicrophone:
         self._thread: threading.Thread | None = None
 
     def available(self) -> bool:
-        try:
-            _find_device(self.device, "input")
-            return True
-        except (AudioDeviceError, OSError):
-            return False
+        return _present(self.device, "input")
 
     def start(self, on_audio: AudioCallback) -> None:
         try:
@@ -120,11 +124,7 @@ class SoundDeviceSpeaker:
         threading.Thread(target=self._run, name="tolk-playback", daemon=True).start()
 
     def available(self) -> bool:
-        try:
-            _find_device(self.device, "output")
-            return True
-        except (AudioDeviceError, OSError):
-            return False
+        return _present(self.device, "output")
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         self._stop.clear()

@@ -38,13 +38,18 @@ def run_until(controller, predicate, timeout=10.0):
         controller.step(0.01)
 
 
+def start_talking(controller, mic, clip, button="talk_a"):
+    """Load ``clip`` into the fake microphone, press ``button`` and wait until the device listens."""
+    mic.load(clip)
+    controller.post(ButtonEvent(button, "press"))
+    run_until(controller, lambda: controller.state is State.LISTENING)
+
+
 def test_push_to_talk_turn(tmp_path, speech_clip):
     controller, mic, speaker, states = make_controller(tmp_path)
     controller.start()
     assert controller.state is State.READY and isinstance(controller.screen(), sc.ReadyScreen)
-    mic.load(speech_clip)
-    controller.post(ButtonEvent("talk_a", "press"))
-    run_until(controller, lambda: controller.state is State.LISTENING)
+    start_talking(controller, mic, speech_clip)
     assert isinstance(controller.screen(), sc.ListeningScreen)
     mic.clip_done.wait(5)
     controller.post(ButtonEvent("talk_a", "release"))
@@ -60,9 +65,7 @@ def test_push_to_talk_turn(tmp_path, speech_clip):
 def test_new_press_cancels_running_turn(tmp_path, speech_clip):
     controller, mic, speaker, states = make_controller(tmp_path)
     controller.start()
-    mic.load(speech_clip)
-    controller.post(ButtonEvent("talk_a", "press"))
-    run_until(controller, lambda: controller.state is State.LISTENING)
+    start_talking(controller, mic, speech_clip)
     first = controller.turn
     controller.post(ButtonEvent("talk_b", "press"))
     run_until(controller, lambda: controller.turn is not first)
@@ -116,17 +119,13 @@ def test_missing_microphone_shows_code_and_recovers(tmp_path, speech_clip):
     assert controller.state is State.ERROR
     mic.plugged = True
     run_until(controller, lambda: controller.state is State.READY)
-    mic.load(speech_clip)
-    controller.post(ButtonEvent("talk_a", "press"))
-    run_until(controller, lambda: controller.state is State.LISTENING)
+    start_talking(controller, mic, speech_clip)
 
 
 def test_missing_speaker_keeps_device_running(tmp_path, speech_clip):
     controller, mic, speaker, states = make_controller(tmp_path)
     controller.start()
-    mic.load(speech_clip)
-    controller.post(ButtonEvent("talk_a", "press"))
-    run_until(controller, lambda: controller.state is State.LISTENING)
+    start_talking(controller, mic, speech_clip)
     speaker.plugged = False  # pulled out while the person speaks
     controller.post(ButtonEvent("talk_a", "release"))
     run_until(controller, lambda: controller.state is State.ERROR)
@@ -201,9 +200,7 @@ def test_back_translation_setting_reaches_the_interpreter_and_the_screen(tmp_pat
     controller.set_settings(back_translation=True)
     assert controller.interpreter.config.back_translation
     controller.start()
-    mic.load(speech_clip)
-    controller.post(ButtonEvent("talk_a", "press"))
-    run_until(controller, lambda: controller.state is State.LISTENING)
+    start_talking(controller, mic, speech_clip)
     mic.clip_done.wait(5)
     controller.post(ButtonEvent("talk_a", "release"))
     run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
