@@ -61,7 +61,7 @@ def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
 
 def test_simulate_command_headless_script(clips, tmp_path, real_store):
     script = tmp_path / "scenario.txt"
-    script.write_text(f"wait-state ready 60\nhold talk_a\nwait-mic 60\nrelease talk_a\nwait-state ready 300\n")
+    script.write_text("wait-state ready 60\nhold talk_a\nwait-mic 60\nrelease talk_a\nwait-state ready 300\n")
     frames = tmp_path / "frames"
     proc = subprocess.run([sys.executable, "-m", "device.cli", "simulate", "--headless", "--frames", str(frames),
                            "--mic-file", str(clips["en"]), "--mic-speed", "2", "--speaker-file",
