@@ -2,7 +2,7 @@
 ``ui.layouts.render`` turns one into a Pillow image. No drawing code here, no device code in ui."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
