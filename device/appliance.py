@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Appliance:
     controller: Controller
-    display: object  # ui.display.Display: .show(image)
+    display: object  # ui.outputs.Display: .show(image)
     size: tuple[int, int]
     render: Callable[[sc.Screen, tuple[int, int]], object]
     _last: object = None

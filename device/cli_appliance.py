@@ -76,7 +76,7 @@ def build(args, mic, speaker, display, size, data_dir: Path, on_state):
     from device.loader import load_interpreter
     from device.settings import SettingsFile
     from models.store import PackStore
-    from ui.layouts import render
+    from ui.frames import render
 
     interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig())
     settings = SettingsFile(data_dir / "settings.json")
@@ -114,7 +114,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     from audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
     from device.script import parse_script, run_script
     from models.store import PackStore
-    from ui import display as displays
+    from ui import outputs as displays
 
     size = tuple(int(x) for x in args.size.split("x"))
     out = Path("out")
@@ -172,7 +172,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def open_display(config):
     """The display driver named in the config."""
-    from ui import display as displays
+    from ui import outputs as displays
 
     if config.driver == "st7789":
         return displays.St7789Display(config)

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.real_models
 
 
 def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
-    from ui.display import MemoryDisplay
-    from ui.layouts import render
+    from ui.outputs import MemoryDisplay
+    from ui.frames import render
 
     shown = []
 
