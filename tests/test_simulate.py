@@ -25,7 +25,7 @@ def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
         shown.append(screen)
         return render(screen, size)
 
-    mic, speaker, display = FileMicrophone(speed=2.0), RecordingSpeaker(), MemoryDisplay()
+    mic, speaker, display = FileMicrophone(speed=1.0), RecordingSpeaker(), MemoryDisplay()  # real time, as spoken
     states = []
     controller = Controller(real_interpreter, mic, speaker, SettingsFile(tmp_path / "settings.json"),
                             History(tmp_path / "history.sqlite"), on_state=lambda old, new: states.append(new.value))
