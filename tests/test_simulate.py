@@ -71,3 +71,30 @@ def test_simulate_command_headless_script(clips, tmp_path, real_store):
     lines = [line.split()[-1] for line in proc.stdout.splitlines() if "->" in line]
     assert lines[:3] == ["ready", "listening", "transcribing"] and lines[-1] == "ready"
     assert len(list(frames.glob("*.png"))) >= 4 and (tmp_path / "out.wav").stat().st_size > 10000
+
+
+def test_board_entry_point_runs_and_reports_missing_audio(tmp_path, real_store):
+    """`tolk run` on a machine with no sound card: it starts, shows AUDIO-NO-MIC, keeps running."""
+    import os
+    import signal
+    import time
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[display]\ndriver = "png"\nframes_dir = "{tmp_path / "frames"}"\n')
+    env = dict(os.environ, GPIOZERO_PIN_FACTORY="mock", TOLK_CONTROL_SOCKET=str(tmp_path / "control.sock"))
+    proc = subprocess.Popen([sys.executable, "-m", "device.cli", "run", "--config", str(config)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "frames").glob("*.png")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.5)
+        time.sleep(2)
+        assert proc.poll() is None  # still running
+        from device.console.terminal import SocketBackend
+
+        reply = SocketBackend(tmp_path / "control.sock").execute(b"status")
+        assert reply.ok and reply.data["state"] == "error"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
