@@ -217,7 +217,7 @@ class Controller:
             self._mic_on = True
         except AudioDeviceError as err:
             turn.cancel()
-            self._show_error(err.code, str(err), "Plug in a microphone; Tolk checks again.")
+            self._show_error(err.code, err.message, "Plug in a microphone; Tolk checks again.")
             return
         self._set_state(State.LISTENING)
 
@@ -262,7 +262,7 @@ class Controller:
             try:
                 self.speaker.play(event.samples, event.sample_rate)
             except AudioDeviceError as err:
-                self._show_error(err.code, str(err), "Plug in a speaker; Tolk checks again.")
+                self._show_error(err.code, err.message, "Plug in a speaker; Tolk checks again.")
                 return
             if self.state is not State.ERROR:
                 self._set_state(State.SPEAKING)

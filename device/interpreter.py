@@ -250,7 +250,7 @@ class Interpreter:
             except _Cancelled:
                 cancelled = True
             except TolkError as err:
-                turn.emit(ev.TurnError(turn.id, code=err.code, message=str(err)))
+                turn.emit(ev.TurnError(turn.id, code=err.code, message=err.message))
                 cancelled = False
             except Exception as err:  # noqa: BLE001 - a turn never takes the worker down
                 log.exception("turn %d failed", turn.id)

@@ -16,8 +16,13 @@ class TolkError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def message(self) -> str:
+        """The human message without the code."""
+        return str(self.args[0]) if self.args else ""
+
     def __str__(self) -> str:
-        return f"[{self.code}] {super().__str__()}"
+        return f"[{self.code}] {self.message}"
 
 
 class ManifestError(TolkError, ValueError):
@@ -54,9 +59,6 @@ class UnknownLanguageError(TolkError, KeyError):
     """A language code is not in the registry."""
 
     code = "LANG-UNKNOWN"
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return TolkError.__str__(self)
 
 
 class FetchError(TolkError):

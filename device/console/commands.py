@@ -147,7 +147,7 @@ class Console:
                 return fail("CONSOLE-LOCKED", "this command needs the passphrase: unlock PASSPHRASE")
             return getattr(self, "cmd_" + name)(args)
         except TolkError as err:
-            return fail(err.code, str(err))
+            return fail(err.code, err.message)
         except Exception as err:  # noqa: BLE001 - the console never dies on a command
             log.exception("console command failed")
             return fail("CONSOLE-INTERNAL", f"{type(err).__name__}: {err}")
