@@ -35,6 +35,18 @@ def no_speaker(detail: str) -> AudioDeviceError:
     return AudioDeviceError(f"No speaker: {detail}", code="AUDIO-NO-SPEAKER")
 
 
+def rescan() -> None:
+    """Make PortAudio look for devices again (it lists them once, at start): for hot-plugged USB audio.
+    Only call while no stream is open (the controller does, from its error state)."""
+    try:
+        import sounddevice as sd
+
+        sd._terminate()
+        sd._initialize()
+    except (OSError, ImportError, AttributeError) as err:
+        log.warning("cannot rescan audio devices: %s", err)
+
+
 class Microphone(Protocol):
     def available(self) -> bool: ...
     def start(self, on_audio: AudioCallback) -> None: ...  # 16 kHz mono float32 chunks

@@ -197,6 +197,9 @@ def run_board(args: argparse.Namespace) -> int:
         speaker = SoundDeviceSpeaker(config.audio.output_device)
         appliance = build(args, mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
+        from audio.devices import rescan
+
+        appliance.controller.rescan_devices = rescan
         buttons = Buttons(config.buttons, appliance.controller.post)
         start_console_server(appliance, config.console.passphrase)
     except TolkError as err:

@@ -75,11 +75,13 @@ class _Menu:
 class Controller:
     def __init__(self, interpreter: Interpreter, mic: Microphone, speaker: Speaker, settings_file: SettingsFile,
                  history: History | None, *, on_state: Callable[[State, State], None] | None = None,
-                 shutdown: Callable[[], None] | None = None, retry_seconds: float = 2.0) -> None:
+                 shutdown: Callable[[], None] | None = None, retry_seconds: float = 2.0,
+                 rescan_devices: Callable[[], None] | None = None) -> None:
         self.interpreter, self.mic, self.speaker = interpreter, mic, speaker
         self.settings_file, self.history = settings_file, history
         self.settings, self.notice = settings_file.load()
         self.on_state, self.shutdown_hook, self.retry_seconds = on_state, shutdown, retry_seconds
+        self.rescan_devices = rescan_devices  # e.g. audio.devices.rescan on the board
         self.inputs: "queue.Queue[object]" = queue.Queue()
         self.state = State.BOOTING
         self.turn: Turn | None = None
@@ -157,8 +159,12 @@ class Controller:
 
     def _timers(self) -> None:
         now = time.monotonic()
+        if self.state is State.SPEAKING and self.turn is None and not self.speaker.busy():
+            self._set_state(State.READY)  # the last sentence has finished playing
         if self.state is State.ERROR and self.error and self.error[0].startswith("AUDIO-") and now >= self._next_retry:
             self._next_retry = now + self.retry_seconds
+            if self.rescan_devices:
+                self.rescan_devices()
             if self._check_devices():
                 self.error = None
                 self.notice = "Audio device found again"
@@ -275,7 +281,7 @@ class Controller:
                     and self.history is not None and self.settings.history):
                 self.history.add(result.speaker, result.listener, result.source_text, result.translation)
             self.turn = None
-            if self.state is not State.ERROR:
+            if self.state is not State.ERROR and not (self.state is State.SPEAKING and self.speaker.busy()):
                 self._set_state(State.READY)
 
     # ---- hands-free ------------------------------------------------------------------

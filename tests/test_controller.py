@@ -206,3 +206,29 @@ def test_back_translation_setting_reaches_the_interpreter_and_the_screen(tmp_pat
     run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
     screen = controller.screen()
     assert isinstance(screen, sc.ResultScreen) and screen.back_translation == "GOOD MORNING."
+
+
+def test_speaking_lasts_until_playback_ends(tmp_path, speech_clip):
+    controller, mic, speaker, states = make_controller(tmp_path)
+    playing = {"busy": True}
+    speaker.busy = lambda: playing["busy"]
+    controller.start()
+    start_talking(controller, mic, speech_clip)
+    mic.clip_done.wait(5)
+    controller.post(ButtonEvent("talk_a", "release"))
+    run_until(controller, lambda: controller.turn is None and controller.state is State.SPEAKING)
+    for _ in range(5):
+        controller.step(0.01)
+    assert controller.state is State.SPEAKING  # the speaker is still playing the last sentence
+    playing["busy"] = False
+    run_until(controller, lambda: controller.state is State.READY)
+
+
+def test_rescan_is_called_while_waiting_for_a_device(tmp_path):
+    calls = []
+    controller, mic, speaker, states = make_controller(tmp_path, rescan_devices=lambda: calls.append(1))
+    mic.plugged = False
+    controller.start()
+    for _ in range(3):
+        controller.step(0.01)
+    assert calls and controller.state is State.ERROR
