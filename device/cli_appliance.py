@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def demo_script(clips: dict[str, Path]) -> str:
     ])
 
 
-def build(args, mic, speaker, display, size, data_dir: Path, on_state):
+def build(mic, speaker, display, size, data_dir: Path, on_state):
     from device.appliance import Appliance
     from device.controller import Controller
     from device.history import History
@@ -121,6 +122,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     sound = _sound_card_present() and args.mic_file is None
     demo = args.script is None and not sound and args.mic_file is None
     headless = args.headless or demo
+    stack = contextlib.ExitStack()
     try:
         if sound:
             mic, speaker = SoundDeviceMicrophone(), SoundDeviceSpeaker()
@@ -134,7 +136,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             print(f"{time.monotonic() - started:7.2f} s  {old.value} -> {new.value}", flush=True)
 
         data_dir = args.data_dir or out / "sim-data"
-        appliance = build(args, mic, speaker, display, size, data_dir, on_state)
+        appliance = build(mic, speaker, display, size, data_dir, on_state)
         if demo:
             print("No sound card: playing sample clips in (out/sample-*.wav); frames go to "
                   f"{args.frames}, speech to {args.speaker_file or out / 'speech.wav'}")
@@ -144,6 +146,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         else:
             script = None
         server = start_console_server(appliance)
+        stack.callback(lambda: server and server.close())
         appliance.controller.start()
         appliance.refresh()
         if script is not None:
@@ -160,6 +163,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:
+        stack.close()
         if "speaker" in locals() and isinstance(speaker, RecordingSpeaker):
             path = args.speaker_file or (out / "speech.wav" if demo else None)
             if path:
@@ -195,7 +199,7 @@ def run_board(args: argparse.Namespace) -> int:
         display = open_display(d)
         mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
         speaker = SoundDeviceSpeaker(config.audio.output_device)
-        appliance = build(args, mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
+        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
         from audio.devices import rescan
 

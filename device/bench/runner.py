@@ -85,7 +85,7 @@ class Engines:
 
 
 def latency_section(engines: Engines, options: BenchOptions, progress) -> dict:
-    from device.bench_latency import run_once
+    from device.bench.latency import run_once
 
     languages = ("en", "de") if options.quick else ("en", "de", "es")
     rows = []
