@@ -49,7 +49,7 @@ class CatalogPack:
     settings: dict[str, Any] = field(default_factory=dict)
     convert_from_gguf: bool = False
     default: bool = False
-    recipe_version: str = "2"  # 2: converter with verified prompt round-trip and tokenizer choice
+    recipe_version: str = "3"  # 2: verified prompt round trip and tokenizer choice; 3: context in chat prompts
 
     @property
     def recipe_key(self) -> str:

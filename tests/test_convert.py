@@ -212,8 +212,8 @@ def test_chat_llm_becomes_a_generator_pack(chat_pack):
     assert manifest.source == "tiny test model" and manifest.version == "1"
     assert manifest.prompt.template == (
         "<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
-        "<|im_start|>user\nTranslate this {{ source }} text into {{ target }}. Output only the translation.\n\n"
-        "{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n<|im_start|>assistant\n")
+        "<|im_start|>user\n" + prompts.CONTEXT + "Translate this {{ source }} text into {{ target }}. "
+        "Output only the translation.\n\n{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n<|im_start|>assistant\n")
     assert manifest.prompt.stop == ("<|im_end|>",)  # end of turn; here also the eos token
     assert manifest.settings == {"tokenizer": "tokenizer.json", "bos_token": "<|endoftext|>", "add_bos": False,
                                  "eos_token": "<|im_end|>", "architecture": "qwen2", "prompt_style": "chat",
@@ -483,3 +483,14 @@ def test_converter_imports_no_heavy_modules_at_import_time():
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "[]", out.stdout
     assert time.perf_counter() - started < 20
+
+
+def test_chat_prompt_carries_earlier_turns_only_when_given():
+    template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}<|assistant|>"
+    spec, _ = prompts.from_chat_template(template, {"bos_token": "", "eos_token": ""}, ["<|end|>"])
+    env = prompts.runtime_environment()
+    plain = env.from_string(spec.template).render(source="English", target="German", text="Thanks.", context=[])
+    assert "Earlier" not in plain and "English: Thanks.\nGerman:" in plain
+    with_context = env.from_string(spec.template).render(source="English", target="German", text="Thanks.",
+                                                         context=[("Hello.", "Hallo.")])
+    assert "Earlier in this conversation:\nEnglish: Hello.\nGerman: Hallo.\n\nTranslate this" in with_context

@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 
 # The prompt the default pack was evaluated with (README: "Choosing the translation model").
 SYSTEM = "You are a professional translator."
-INSTRUCTION = ("Translate this __SRC__ text into __TGT__. Output only the translation.\n\n"
+# __CONTEXT__ renders to nothing without earlier turns, so the evaluated prompt is unchanged by default.
+INSTRUCTION = ("__CONTEXT__Translate this __SRC__ text into __TGT__. Output only the translation.\n\n"
                "__SRC__: __TEXT__\n__TGT__:")
-SENTINELS = {"__SRC__": "{{ source }}", "__TGT__": "{{ target }}", "__TEXT__": "{{ text }}"}
+CONTEXT = ("{% for pair in context %}{% if loop.first %}Earlier in this conversation:\n{% endif %}"
+           "{{ source }}: {{ pair[0] }}\n{{ target }}: {{ pair[1] }}\n{% if loop.last %}\n{% endif %}{% endfor %}")
+SENTINELS = {"__SRC__": "{{ source }}", "__TGT__": "{{ target }}", "__TEXT__": "{{ text }}", "__CONTEXT__": CONTEXT}
 # End-of-turn markers of common chat formats (ChatML, Gemma, Llama 3, Phi).
 END_OF_TURN = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|end|>")
 
@@ -141,7 +144,7 @@ def _check_round_trip(chat_template: str, spec: PromptSpec, special_tokens: dict
     """The pack template, rendered as the device will, must equal the chat template's own output."""
     values = {"source": "English", "target": "Spanish", "text": "Where is {{ the }} station?"}
     content = INSTRUCTION.replace("__SRC__", values["source"]).replace("__TGT__", values["target"])
-    content = content.replace("__TEXT__", values["text"])
+    content = content.replace("__TEXT__", values["text"]).replace("__CONTEXT__", "")
     expected = render_chat(chat_template, _messages(content), add_generation_prompt=True,
                            special_tokens=special_tokens)
     expected, _ = _strip_bos(expected, special_tokens.get("bos_token", ""))
