@@ -38,6 +38,9 @@ class AsrOptions:
     # Below this confidence (among the allowed languages) the top two are both decoded and the
     # more likely transcript wins: robust for accented or synthetic speech, costs a second decode.
     ambiguous_below: float = 0.75
+    # Most tokens one decode may produce (None: Whisper's own 448). A pack may set its own
+    # ("max_new_tokens" in its settings): it bounds a runaway or hallucinating decode.
+    max_new_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class WhisperAsr:
         self.options = options
         compute = manifest.settings.get("compute_type", options.compute_type)
         self.model = WhisperModel(str(pack_dir), device="cpu", compute_type=compute, cpu_threads=options.threads)
+        self.max_new_tokens = manifest.settings.get("max_new_tokens", options.max_new_tokens)
 
     def trim_silence(self, audio: np.ndarray) -> np.ndarray:
         """Only the speech in ``audio`` (Silero VAD), or an empty array if there is none."""
@@ -98,7 +102,7 @@ class WhisperAsr:
         segments, _ = self.model.transcribe(
             audio, language=languages.get(language).whisper, beam_size=beam_size or self.options.beam_size,
             best_of=1, temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
-            vad_filter=False)
+            vad_filter=False, max_new_tokens=self.max_new_tokens)
         segments = list(segments)
         text = " ".join(s.text.strip() for s in segments).strip()
         weights = [max(len(s.tokens), 1) for s in segments]

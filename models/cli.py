@@ -44,6 +44,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--license", default="unknown")
     p.add_argument("--source-desc", default="")
     p.add_argument("--install", action="store_true", help="install the converted pack afterwards")
+    p = msub.add_parser("tiny", help="generate tiny random packs in the real formats (for emulated boot tests)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder for the pack folders")
+    p.add_argument("--install", action="store_true", help="install them into --packs-dir afterwards")
     p = msub.add_parser("eval", help="chrF and tokens/s of installed translation packs on UDHR articles")
     p.add_argument("ids", nargs="*", help="MT pack ids (default: every installed MT pack)")
     p.add_argument("--articles", type=int, default=5, help="UDHR articles per direction (default %(default)s)")
@@ -155,6 +158,19 @@ def cmd_eval(args: argparse.Namespace, store: PackStore) -> int:
     return 0
 
 
+def cmd_tiny(args: argparse.Namespace, store: PackStore) -> int:
+    from models.tiny import make_tiny_packs
+
+    folders = make_tiny_packs(args.output, paths.packs_dir())
+    for folder in folders:
+        if args.install:
+            pack = store.install_dir(folder)
+            print(f"installed {pack.id} ({pack.manifest.size_bytes / 1e6:,.1f} MB) into {store.root}")
+        else:
+            print(f"made {folder}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     store = PackStore(args.packs_dir or paths.packs_dir())
     try:
@@ -180,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
             return cmd_convert(args, store)
         if args.models_command == "eval":
             return cmd_eval(args, store)
+        if args.models_command == "tiny":
+            return cmd_tiny(args, store)
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -25,17 +25,8 @@ from models.convert import prompts  # noqa: E402
 from models.errors import ConversionError  # noqa: E402
 from models.integrity import check_pack  # noqa: E402
 from models.manifest import Engine, Kind, PackManifest  # noqa: E402
+from models.tiny import CHATML, CHATML_SPECIALS, CORPUS, build_chat_llm  # noqa: E402
 
-CORPUS = [
-    "hello world, how are you today?", "where is the train station?", "my son has a fever.",
-    "hola mundo, como estas hoy?", "donde esta la estacion de tren?", "mi hijo tiene fiebre.",
-    "hallo welt, wie geht es dir heute?", "wo ist der bahnhof?", "mein sohn hat fieber.",
-    "Translate this English text into Spanish. Output only the translation.", "You are a professional translator.",
-    "Translate from English to Spanish.", "English: Good morning.", "Spanish: Buenos dias.",
-]
-CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
-CHATML_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 SEQ2SEQ_LANGS = {"en": "eng_Latn", "es": "spa_Latn", "de": "deu_Latn"}
 
 
@@ -52,30 +43,6 @@ def _train_sentencepiece(path: Path, *, vocab_size: int, user_symbols: list[str]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.getvalue())
     return path
-
-
-def build_chat_llm(folder: Path) -> Path:
-    """Qwen2 causal LM (hidden 64, 2 layers), byte-level BPE trained on CORPUS, ChatML template."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(
-        vocab_size=360, special_tokens=CHATML_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>")
-    fast.chat_template = CHATML
-    torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=128,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=256, tie_word_embeddings=True,
-                         bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=tok.token_to_id("<|im_end|>"))
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    fast.save_pretrained(folder)
-    return folder
 
 
 def write_gguf(hf_dir: Path, gguf_path: Path, drop: str | None = None) -> Path:

@@ -1,0 +1,69 @@
+"""The tiny generated packs (models/tiny.py) that the qemu firmware image carries: real formats, real engines."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("transformers", reason="tiny packs are generated with the 'convert' extra")
+pytest.importorskip("onnx", reason="the tiny Piper voice is exported with the 'convert' extra")
+
+from audio.clip import load_audio  # noqa: E402
+from device import events as ev  # noqa: E402
+from device.interpreter import InterpreterConfig  # noqa: E402
+from device.loader import load_interpreter  # noqa: E402
+from models.integrity import check_pack  # noqa: E402
+from models.manifest import Engine, Kind  # noqa: E402
+from models.store import PackStore  # noqa: E402
+from models.tiny import TINY_WHISPER_MAX_TOKENS, make_tiny_packs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_store(real_store, tmp_path_factory):
+    made = tmp_path_factory.mktemp("tiny")
+    folders = make_tiny_packs(made / "src", real_store.root)
+    store = PackStore(made / "packs")
+    for folder in folders:
+        store.install_dir(folder)
+    return store
+
+
+def test_three_packs_one_per_kind_in_the_real_formats(tiny_store):
+    packs = {p.id: p for p in tiny_store.installed()}
+    assert set(packs) == {"tiny-whisper", "tiny-llm", "tiny-piper"}
+    assert [packs["tiny-whisper"].manifest.engine, packs["tiny-llm"].manifest.engine,
+            packs["tiny-piper"].manifest.engine] == [Engine.FASTER_WHISPER, Engine.CT2_GENERATOR, Engine.PIPER]
+    assert {p.manifest.kind for p in packs.values()} == set(Kind)
+    for pack in packs.values():
+        check_pack(pack.path, pack.manifest)  # every file's size and sha256
+        assert "GPL-3.0" in pack.manifest.license
+        assert pack.manifest.size_bytes < 20_000_000
+    config = json.loads((packs["tiny-whisper"].path / "config.json").read_text())
+    assert len(config["lang_ids"]) == 99  # the real multilingual tokenizer's language tokens
+
+
+def test_generation_is_reproducible(real_store, tiny_store, tmp_path):
+    again = make_tiny_packs(tmp_path / "again", real_store.root)
+    first = {p.id: {f.path: f.sha256 for f in p.manifest.files} for p in tiny_store.installed()}
+    for folder in again:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
+        assert hashes == first[manifest["id"]]  # same seed, same bytes: the image build is reproducible
+
+
+def test_whole_chain_runs_on_the_tiny_packs(tiny_store, clips):
+    """Speech in, pseudo-words out, spoken by the tiny voice: every engine's real code path on random weights."""
+    interpreter = load_interpreter(tiny_store, InterpreterConfig(back_translation=False))
+    try:
+        events = interpreter.interpret(load_audio(clips["en"]), pair=["es", "en"]).collect(timeout=120)
+    finally:
+        interpreter.close()
+    names = [type(e).__name__ for e in events]
+    assert names[0] == "TurnStarted" and names[-1] == "TurnFinished" and "TurnError" not in names
+    heard = next(e for e in events if isinstance(e, ev.FinalText))
+    assert heard.text and heard.language in ("en", "es")
+    assert len(heard.text.split()) <= TINY_WHISPER_MAX_TOKENS  # the pack's decode bound holds
+    translation = " ".join(e.text for e in events if isinstance(e, ev.TranslationText))
+    assert translation.strip() and translation.isascii()  # pseudo-words, never broken UTF-8
+    audio = [e for e in events if isinstance(e, ev.AudioOut)]
+    assert audio and sum(a.samples.size for a in audio) > 0
