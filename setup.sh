@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 run=1
 [ "${1:-}" = "--no-run" ] && run=0
 
-APT_PACKAGES=(espeak-ng npm libportaudio2 fonts-noto-core fonts-noto-cjk)
+APT_PACKAGES=(espeak-ng npm libportaudio2 libraqm0 fonts-noto-core fonts-noto-cjk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

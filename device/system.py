@@ -24,3 +24,52 @@ def read_system(sys_root: Path = Path("/sys"), proc: Path = Path("/proc")) -> di
         except (OSError, ValueError):
             continue
     return out
+
+
+def read_mounts(proc: Path = Path("/proc")) -> dict[str, dict]:
+    """Mount point -> {device, type, read_only} from /proc/mounts (the last mount on a point wins)."""
+    mounts: dict[str, dict] = {}
+    try:
+        for line in (proc / "mounts").read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 4:
+                point = parts[1].replace("\\040", " ")
+                mounts[point] = {"device": parts[0], "type": parts[2], "read_only": "ro" in parts[3].split(",")}
+    except OSError:
+        pass
+    return mounts
+
+
+def failed_units(run: Path = Path("/run/systemd/system")) -> list[str] | None:
+    """Units systemd reports as failed; None when systemd is not PID 1 (a PC, a container)."""
+    import shutil
+    import subprocess
+
+    if not run.is_dir() or not shutil.which("systemctl"):
+        return None
+    try:
+        out = subprocess.run(["systemctl", "--failed", "--plain", "--no-legend", "--no-pager"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def read_health(data_dir: Path, proc: Path = Path("/proc")) -> dict:
+    """What a firmware image's boot test and a support person want at a glance: root read-only, failed
+    units, the data partition's size and free space."""
+    import os
+
+    mounts = read_mounts(proc)
+    root = mounts.get("/")
+    out: dict = {"root_fs": ("ro" if root["read_only"] else "rw") if root else "unknown"}
+    units = failed_units()
+    if units is not None:
+        out["failed_units"] = units
+    try:
+        st = os.statvfs(data_dir)
+        out["data_mb"] = st.f_blocks * st.f_frsize // 2**20
+        out["data_free_mb"] = st.f_bavail * st.f_frsize // 2**20
+    except OSError:
+        pass
+    return out

@@ -74,3 +74,20 @@ def script_for_text(text: str, preferred: str = "Latn") -> str:
         if not missing_glyphs(text, script):
             return script
     raise FontError(f"no installed font covers {sorted(missing_glyphs(text, preferred))[:5]}")
+
+
+@functools.lru_cache(maxsize=1)
+def shaping_available() -> bool:
+    """Whether Pillow found libraqm (Debian libraqm0). Without it Arabic is not joined or reordered and
+    Indic clusters are not formed: Tolk still draws (basic layout) and says so once in the log."""
+    from PIL import features
+
+    ok = bool(features.check_feature("raqm"))
+    if not ok:
+        log.warning("libraqm not found: complex scripts are drawn unshaped (install libraqm0)")
+    return ok
+
+
+def layout_options(direction: str) -> dict:
+    """Keyword arguments for Pillow's text calls: the direction when shaping is available, else none."""
+    return {"direction": direction} if shaping_available() else {}

@@ -40,10 +40,10 @@ def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: i
     for script, run in runs:
         font = fontset.font(script, size, bold)
         direction = "rtl" if script == "Arab" else "ltr"
-        width = font.getlength(run, direction=direction)
+        width = font.getlength(run, **fontset.layout_options(direction))
         if max_width is not None and x + width > xy[0] + max_width:
             break
-        draw.text((x, y), run, font=font, fill=fill, direction=direction)
+        draw.text((x, y), run, font=font, fill=fill, **fontset.layout_options(direction))
         x += width
     return int(x)
 

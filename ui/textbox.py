@@ -22,7 +22,7 @@ def clusters(text: str) -> list[str]:
 
 
 def _width(font, text: str, direction: str) -> float:
-    return font.getlength(text, direction=direction) if text else 0.0
+    return font.getlength(text, **fontset.layout_options(direction)) if text else 0.0
 
 
 def wrap(text: str, font, width: int, script: str, direction: str = "ltr") -> list[str]:
@@ -84,6 +84,6 @@ def draw_text_box(draw, box: tuple[int, int, int, int], text: str, size: int, la
         w = _width(font, line, direction)
         at_end = (align == "start" and lang.rtl) or (align == "end" and not lang.rtl)
         x = left + (right - left - w) / 2 if align == "center" else (right - w if at_end else left)
-        draw.text((x, y), line, font=font, fill=fill, direction=direction)
+        draw.text((x, y), line, font=font, fill=fill, **fontset.layout_options(direction))
         y += line_height
     return {"lines": shown, "overflow": overflow, "script": script}

@@ -189,9 +189,10 @@ class Console:
         return Reply(True, "\n".join(f"{r['code']:3} {r['name']} ({r['native']})" for r in rows), rows)
 
     def cmd_status(self, args: list[str]) -> Reply:
-        from device.system import read_system
+        from device.system import read_health, read_system
+        from models import paths
 
-        system = read_system()
+        system = {**read_system(), **read_health(paths.data_dir())}
         if self.handle is None:
             data = {"appliance": "down", **system}
             return Reply(True, "appliance: down (not running)\n" + _fmt(system), data)
