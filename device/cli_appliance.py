@@ -209,11 +209,18 @@ def run_board(args: argparse.Namespace) -> int:
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    from device.power import LowBatteryWatch
+
+    controller = appliance.controller
+    battery = LowBatteryWatch(lambda percent: controller.post(lambda: controller.low_battery_shutdown(percent)),
+                              threshold=config.power.low_battery_percent, interval=config.power.battery_check_seconds)
+    battery.start()
     notifier = SystemdNotifier()
     appliance.controller.start()
     notifier.ready()
     try:
         appliance.run(watchdog=notifier.watchdog)
     finally:
+        battery.stop()
         buttons.close()
     return 0

@@ -86,11 +86,24 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class PowerConfig:
+    low_battery_percent: int = 5  # discharging at or below this: clean shutdown
+    battery_check_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.low_battery_percent <= 50:
+            raise ConfigError("low_battery_percent must be between 0 and 50")
+        if self.battery_check_seconds <= 0:
+            raise ConfigError("battery_check_seconds must be positive")
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     buttons: ButtonPins = field(default_factory=ButtonPins)
     audio: AudioConfig = field(default_factory=AudioConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    power: PowerConfig = field(default_factory=PowerConfig)
 
 
 def _section(cls, data: dict, name: str):
@@ -115,4 +128,5 @@ def load_config(path: Path | None) -> DeviceConfig:
     return DeviceConfig(buttons=_section(ButtonPins, data.get("buttons", {}), "buttons"),
                         audio=_section(AudioConfig, data.get("audio", {}), "audio"),
                         display=_section(DisplayConfig, data.get("display", {}), "display"),
-                        console=_section(ConsoleConfig, data.get("console", {}), "console"))
+                        console=_section(ConsoleConfig, data.get("console", {}), "console"),
+                        power=_section(PowerConfig, data.get("power", {}), "power"))

@@ -418,6 +418,11 @@ class Controller:
             if not self.menu_stack:
                 self._set_state(State.READY)
 
+    def low_battery_shutdown(self, percent: int) -> None:
+        """Say why on the screen, then shut down cleanly (posted by the battery watch; runs on the main loop)."""
+        self.notice = f"Battery {percent}% - shutting down"  # the appliance draws once more after this step
+        self.shutdown()
+
     def shutdown(self) -> None:
         self.cancel_turn()
         if self._mic_on:
