@@ -146,6 +146,7 @@ class Controller:
     # ---- devices and errors ---------------------------------------------------
     def _show_error(self, code: str, message: str, action: str) -> None:
         self.error = (code, message, action)
+        log.warning("[%s] %s %s", code, message, action)
         self._set_state(State.ERROR)
 
     def _check_devices(self) -> bool:

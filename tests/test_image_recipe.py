@@ -117,7 +117,7 @@ def test_rpi_profile_uses_the_gadget_serial_and_real_packs():
     rpi = recipe.PROFILES["rpi"]
     assert "ttyGS0" in rpi.console_ttys and "g_serial" in rpi.modules and rpi.packs == "defaults"
     qemu = recipe.PROFILES["qemu"]
-    assert qemu.packs == "tiny" and "snd-dummy" in qemu.modules and "linux-image-arm64" in qemu.packages
+    assert qemu.packs == "tiny" and "linux-image-arm64" in qemu.packages
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -150,3 +150,13 @@ def test_health_reads_read_only_root_and_data_space(tmp_path):
     assert mounts["/"]["read_only"] and not mounts["/data"]["read_only"]
     health = read_health(tmp_path, proc)
     assert health["root_fs"] == "ro" and health["data_mb"] > 0 and health["data_free_mb"] >= 0
+
+
+def test_rpi_buttons_stay_clear_of_the_pins_the_overlays_claim(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(recipe.PROFILES["rpi"].config_toml)
+    config = load_config(path)
+    buttons = set(config.buttons.pins().values())
+    for owner, pins in recipe.RPI_RESERVED_PINS.items():
+        assert not buttons & set(pins), f"a button shares a pin with {owner}"
+    assert {config.display.gpio_dc, config.display.gpio_rst} == set(recipe.RPI_RESERVED_PINS["st7789 dc/rst"])

@@ -202,6 +202,8 @@ class Console:
         data = {"appliance": "running", "state": controller.state.value,
                 "pair": [controller.settings.lang_a, controller.settings.lang_b], "mode": controller.settings.mode,
                 "packs": packs, "uptime_s": round(time.monotonic() - handle.started, 1), **system}
+        if controller.error:
+            data["error"] = f"[{controller.error[0]}] {controller.error[1]}"
         return Reply(True, _fmt(data), data)
 
     def cmd_pair(self, args: list[str]) -> Reply:

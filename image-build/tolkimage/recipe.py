@@ -70,15 +70,16 @@ height = 240
 """
 
 RPI_CONFIG = """\
-# /etc/tolk/config.toml — Raspberry Pi 4/5, ST7789 240x240 on SPI0, buttons on BCM pins (see README: wiring)
+# /etc/tolk/config.toml — Raspberry Pi 4/5, ST7789 240x240 on SPI0, buttons on BCM pins (see README: wiring).
+# Pins kept clear of SPI0 (7-11), the UART (14, 15), I2S (18-21) and the panel's DC/RST (24, 25).
 [buttons]
 talk_a = 5
 talk_b = 6
 swap = 13
-menu = 19
+menu = 16
 select = 26
-up = 20
-down = 21
+up = 23
+down = 27
 power = 3
 
 [audio]
@@ -101,7 +102,7 @@ PROFILES = {
         name="qemu", description="QEMU virt machine (cortex-a76) for boot tests; tiny generated packs",
         packages=("linux-image-arm64",), kernel="debian", console_ttys=("ttyAMA0",), kernel_console="ttyAMA0",
         packs="tiny", boot_mb=96, watchdog_sec=120, start_timeout_sec=900, memory_max="1500M",
-        modules=("snd-dummy",),  # a real ALSA card with no hardware: capture gives silence, playback is discarded
+        # sound: the test VM has an Intel HDA controller + duplex codec (snd-hda-intel loads by itself via udev)
         service_env=("GPIOZERO_PIN_FACTORY=mock",),  # virt has no button header; the console's `press` drives them
         config_toml=QEMU_CONFIG),
     "rpi": Profile(
@@ -189,6 +190,9 @@ def rpi_config_txt() -> str:
 
 # Files the rpi profile needs from a Raspberry Pi kernel+firmware folder (the boot partition of Raspberry
 # Pi OS, or their raspi-firmware/linux-image packages unpacked): checked before anything is built.
+# BCM pins that config.txt hands to kernel drivers: no button may use them.
+RPI_RESERVED_PINS = {"spi0": (7, 8, 9, 10, 11), "uart0": (14, 15), "i2s": (18, 19, 20, 21), "st7789 dc/rst": (24, 25)}
+
 RPI_BOOT_FILES = ("start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "bcm2712-rpi-5-b.dtb", "kernel8.img",
                   "kernel_2712.img", "overlays/googlevoicehat-soundcard.dtbo", "overlays/dwc2.dtbo",
                   "overlays/gpio-shutdown.dtbo")

@@ -166,6 +166,9 @@ class Vm:
                "-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", self.cmdline,
                "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
                "-device", "virtio-rng-pci",
+               # a sound card for PortAudio: HDA with a duplex codec; what the guest plays goes to speaker.wav
+               "-audiodev", f"wav,id=snd0,path={self.work / 'speaker.wav'}",
+               "-device", "intel-hda", "-device", "hda-duplex,audiodev=snd0",
                "-serial", f"unix:{self.work / 'serial.sock'},server=on,wait=off",
                "-qmp", f"unix:{self.work / 'qmp.sock'},server=on,wait=off"]
         log.info("starting: %s", " ".join(cmd))
