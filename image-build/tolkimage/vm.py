@@ -159,13 +159,17 @@ class Vm:
         self.qmp: Qmp | None = None
 
     def start(self) -> None:
-        for sock in ("serial.sock", "qmp.sock"):
+        for sock in ("serial.sock", "qmp.sock", "debug.sock"):
             (self.work / sock).unlink(missing_ok=True)
         cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a76", "-smp", str(self.cpus),
                "-m", str(self.memory_mb), "-display", "none", "-monitor", "none", "-nic", "none",
                "-kernel", str(self.kernel), "-initrd", str(self.initrd), "-append", self.cmdline,
                "-drive", f"file={self.disk},format=raw,if=virtio,cache=writeback",
                "-device", "virtio-rng-pci",
+               # a second console (hvc0): a debug build (--debug) gives a root login there; release builds nothing
+               "-device", "virtio-serial-pci",
+               "-chardev", f"socket,id=debug,path={self.work / 'debug.sock'},server=on,wait=off",
+               "-device", "virtconsole,chardev=debug",
                # a sound card for PortAudio: HDA with a duplex codec; what the guest plays goes to speaker.wav
                "-audiodev", f"wav,id=snd0,path={self.work / 'speaker.wav'}",
                "-device", "intel-hda", "-device", "hda-duplex,audiodev=snd0",
