@@ -104,7 +104,8 @@ def test_rpi_boot_config_enables_uart_spi_i2s_and_gadget_and_ships_its_overlays(
     for needed in ("enable_uart=1", "dtparam=spi=on", "dtparam=i2s=on", "arm_64bit=1"):
         assert needed in lines
     overlays = {line.split("=", 1)[1].split(",")[0] for line in lines if line.startswith("dtoverlay=")}
-    assert {"dwc2", "gpio-shutdown", "googlevoicehat-soundcard"} <= overlays
+    assert {"dwc2", "googlevoicehat-soundcard"} <= overlays
+    assert "gpio-shutdown" not in overlays  # it would take GPIO 3 from Tolk's power button
     for overlay in overlays:  # every overlay config.txt names must be required from the firmware folder
         assert f"overlays/{overlay}.dtbo" in recipe.RPI_BOOT_FILES
     kernels = {line.split("=", 1)[1] for line in lines if line.startswith("kernel=")}

@@ -178,8 +178,8 @@ def rpi_config_txt() -> str:
         dtparam=audio=off
         # USB-C as a serial gadget (/dev/ttyGS0): the console over a USB cable, no adapter
         dtoverlay=dwc2,dr_mode=peripheral
-        # Power button on GPIO 3 also wakes a halted board; shutdown via gpio-shutdown when held
-        dtoverlay=gpio-shutdown,gpio_pin=3,active_low=1,gpio_pull=up,debounce=3000
+        # The power button on GPIO 3 is Tolk's (held 3 s: clean shutdown, with a notice on the screen); no
+        # gpio-shutdown overlay, which would take the pin from it. GPIO 3 low also wakes a halted board.
         # Leave GPU memory small: no desktop
         gpu_mem=16
 
@@ -194,8 +194,7 @@ def rpi_config_txt() -> str:
 RPI_RESERVED_PINS = {"spi0": (7, 8, 9, 10, 11), "uart0": (14, 15), "i2s": (18, 19, 20, 21), "st7789 dc/rst": (24, 25)}
 
 RPI_BOOT_FILES = ("start4.elf", "fixup4.dat", "bcm2711-rpi-4-b.dtb", "bcm2712-rpi-5-b.dtb", "kernel8.img",
-                  "kernel_2712.img", "overlays/googlevoicehat-soundcard.dtbo", "overlays/dwc2.dtbo",
-                  "overlays/gpio-shutdown.dtbo")
+                  "kernel_2712.img", "overlays/googlevoicehat-soundcard.dtbo", "overlays/dwc2.dtbo")
 
 
 def tolk_service(profile: Profile) -> str:
