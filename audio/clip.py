@@ -12,19 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-from models.errors import TolkError
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.pcm import ASR_RATE, to_float32, to_int16
 
+__all__ = ["ASR_RATE", "AudioError", "CorruptAudioError", "load_audio", "resample", "rms_level", "to_float32",
+           "to_int16", "write_wav"]
 log = logging.getLogger(__name__)
-
-ASR_RATE = 16000
 
 
 class AudioError(TolkError):
-    code = "AUDIO-BAD"
+    code = ErrorCode.AUDIO_BAD
 
 
 class CorruptAudioError(AudioError, ValueError):
-    code = "AUDIO-CORRUPT"
+    code = ErrorCode.AUDIO_CORRUPT
 
 
 def load_audio(path: Path, rate: int = ASR_RATE) -> np.ndarray:
@@ -33,7 +34,7 @@ def load_audio(path: Path, rate: int = ASR_RATE) -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"{path}: no such audio file", code="AUDIO-MISSING")
+        raise AudioError(f"{path}: no such audio file", code=ErrorCode.AUDIO_MISSING)
     try:
         audio = decode_audio(str(path), sampling_rate=rate)
     except Exception as err:  # PyAV raises many error types for damaged input
@@ -50,15 +51,6 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     import soxr
 
     return soxr.resample(audio.astype(np.float32, copy=False), from_rate, to_rate).astype(np.float32, copy=False)
-
-
-def to_int16(audio: np.ndarray) -> np.ndarray:
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-
-
-def to_float32(pcm16: bytes | np.ndarray) -> np.ndarray:
-    samples = np.frombuffer(pcm16, dtype="<i2") if isinstance(pcm16, (bytes, bytearray)) else pcm16
-    return samples.astype(np.float32) / 32768.0
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:

@@ -16,23 +16,23 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from audio.clip import ASR_RATE, load_audio, resample, write_wav
-from models.errors import TolkError
+from tolk.audio.clip import ASR_RATE, load_audio, resample, write_wav
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 AudioCallback = Callable[[np.ndarray], None]
 
 
 class AudioDeviceError(TolkError):
-    code = "AUDIO-DEVICE"
+    code = ErrorCode.AUDIO_DEVICE
 
 
 def no_mic(detail: str) -> AudioDeviceError:
-    return AudioDeviceError(f"No microphone: {detail}", code="AUDIO-NO-MIC")
+    return AudioDeviceError(f"No microphone: {detail}", code=ErrorCode.AUDIO_NO_MIC)
 
 
 def no_speaker(detail: str) -> AudioDeviceError:
-    return AudioDeviceError(f"No speaker: {detail}", code="AUDIO-NO-SPEAKER")
+    return AudioDeviceError(f"No speaker: {detail}", code=ErrorCode.AUDIO_NO_SPEAKER)
 
 
 def rescan() -> None:

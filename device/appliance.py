@@ -5,8 +5,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from device.controller import Controller, State
-from ui import screens as sc
+from tolk.device.controller import Controller, State
+from tolk.ui import screens as sc
 
 log = logging.getLogger(__name__)
 

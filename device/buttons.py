@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from device.config import ButtonPins
-from device.controller import ButtonEvent
+from tolk.device.config import ButtonPins
+from tolk.device.controller import ButtonEvent
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,16 @@ import logging
 import os
 import sys
 
-from device import cli_appliance, cli_bench, cli_interpret
-from device.console import cli as console_cli
-from models import cli as models_cli
+from tolk.device import cli_appliance, cli_bench, cli_interpret
+from tolk.device import cli_models as models_cli
+from tolk.device.console import cli as console_cli
+from tolk.device.version import tolk_version
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tolk", description="Tolk: offline speech interpreter")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"tolk {tolk_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     models_cli.add_parser(sub)
     cli_interpret.add_parsers(sub)

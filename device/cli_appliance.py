@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from models import paths
-from models.errors import TolkError
+from tolk.models import paths
+from tolk.models.errors import TolkError
 
 log = logging.getLogger(__name__)
 DEMO_TEXTS = {"en": "Good morning. Where is the train station?", "es": "Buenos días. ¿Dónde está la estación?"}
@@ -45,8 +45,8 @@ def _sound_card_present() -> bool:
 
 def _demo_clips(store, folder: Path) -> dict[str, Path]:
     """A sample clip per side: English from the Piper voice, Spanish from espeak-ng."""
-    from audio.clip import write_wav
-    from models.tts import EspeakTts, PiperTts
+    from tolk.audio.clip import write_wav
+    from tolk.models.tts import EspeakTts, PiperTts
 
     folder.mkdir(parents=True, exist_ok=True)
     piper = next(p for p in store.installed() if p.manifest.engine.value == "piper" and "en" in p.manifest.languages)
@@ -70,14 +70,14 @@ def demo_script(clips: dict[str, Path]) -> str:
 
 
 def build(mic, speaker, display, size, data_dir: Path, on_state):
-    from device.appliance import Appliance
-    from device.controller import Controller
-    from device.history import History
-    from device.interpreter import InterpreterConfig
-    from device.loader import load_interpreter
-    from device.settings import SettingsFile
-    from models.store import PackStore
-    from ui.frames import render
+    from tolk.device.appliance import Appliance
+    from tolk.device.controller import Controller
+    from tolk.device.history import History
+    from tolk.device.interpreter import InterpreterConfig
+    from tolk.device.loader import load_interpreter
+    from tolk.device.settings import SettingsFile
+    from tolk.models.store import PackStore
+    from tolk.ui.frames import render
 
     interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig())
     settings = SettingsFile(data_dir / "settings.json")
@@ -90,10 +90,10 @@ def start_console_server(appliance, passphrase: str | None = None):
     """The control socket for `tolk console`, and the in-RAM log it can tail."""
     import logging as logging_
 
-    from device.console.commands import ApplianceHandle
-    from device.console.logbuffer import RingLogHandler
-    from device.console.server import ControlServer
-    from models.store import PackStore
+    from tolk.device.console.commands import ApplianceHandle
+    from tolk.device.console.logbuffer import RingLogHandler
+    from tolk.device.console.server import ControlServer
+    from tolk.models.store import PackStore
 
     logs = RingLogHandler()
     root = logging_.getLogger()
@@ -112,10 +112,10 @@ def start_console_server(appliance, passphrase: str | None = None):
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    from audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
-    from device.script import parse_script, run_script
-    from models.store import PackStore
-    from ui import outputs as displays
+    from tolk.audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
+    from tolk.device.script import parse_script, run_script
+    from tolk.models.store import PackStore
+    from tolk.ui import outputs as displays
 
     size = tuple(int(x) for x in args.size.split("x"))
     out = Path("out")
@@ -156,7 +156,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             run_script(appliance, parse_script("wait-state ready 60\nhold talk_a\nwait-mic 120\nrelease talk_a\n"
                                                "wait-state ready 300"), mic)
         else:
-            from device.window_sim import run_window
+            from tolk.device.window_sim import run_window
 
             run_window(appliance)
     except TolkError as err:
@@ -176,7 +176,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def open_display(config):
     """The display driver named in the config."""
-    from ui import outputs as displays
+    from tolk.ui import outputs as displays
 
     if config.driver == "st7789":
         return displays.St7789Display(config)
@@ -188,10 +188,10 @@ def open_display(config):
 
 
 def run_board(args: argparse.Namespace) -> int:
-    from audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
-    from device.buttons import Buttons
-    from device.config import load_config
-    from device.service import SystemdNotifier
+    from tolk.audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
+    from tolk.device.buttons import Buttons
+    from tolk.device.config import load_config
+    from tolk.device.service import SystemdNotifier
 
     try:
         config = load_config(args.config)
@@ -201,7 +201,7 @@ def run_board(args: argparse.Namespace) -> int:
         speaker = SoundDeviceSpeaker(config.audio.output_device)
         appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
-        from audio.devices import rescan
+        from tolk.audio.devices import rescan
 
         appliance.controller.rescan_devices = rescan
         buttons = Buttons(config.buttons, appliance.controller.post)
@@ -209,7 +209,7 @@ def run_board(args: argparse.Namespace) -> int:
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from device.power import LowBatteryWatch
+    from tolk.device.power import LowBatteryWatch
 
     controller = appliance.controller
     battery = LowBatteryWatch(lambda percent: controller.post(lambda: controller.low_battery_shutdown(percent)),

@@ -5,9 +5,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from models import paths
-from models.errors import TolkError
-from models.store import PackStore
+from tolk.models import paths
+from tolk.models.errors import TolkError
+from tolk.models.store import PackStore
 
 SECTIONS = ("latency", "peers", "limits", "quality")
 
@@ -24,9 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from device.bench import peers
-    from device.bench.runner import BenchOptions, run_bench
-    from models.progress import Progress
+    from tolk.device.bench import peers
+    from tolk.device.bench.runner import BenchOptions, run_bench
+    from tolk.models.progress import Progress
 
     progress = Progress()
     if args.setup_peers:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.clip import load_audio, resample, write_wav
-from device import events as ev
-from models import paths
-from models.errors import TolkError
-from models.store import PackStore
+from tolk.audio.clip import load_audio, resample, write_wav
+from tolk.device import events as ev
+from tolk.models import paths
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.store import PackStore
 
 GAP_SECONDS = 0.15  # silence between spoken sentences in the written file
 
@@ -38,8 +38,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _interpreter(args: argparse.Namespace, **config):
-    from device.interpreter import InterpreterConfig
-    from device.loader import load_interpreter
+    from tolk.device.interpreter import InterpreterConfig
+    from tolk.device.loader import load_interpreter
 
     return load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig(**config), mt_pack=args.mt_pack)
 
@@ -83,7 +83,7 @@ def report(events: list[ev.Event], out=sys.stdout, timings: bool = False) -> int
 
 def run_translate(args: argparse.Namespace) -> int:
     try:
-        from models import languages
+        from tolk.models import languages
 
         languages.get(args.source), languages.get(args.target)
         interpreter = _interpreter(args)
@@ -101,7 +101,7 @@ def run_translate(args: argparse.Namespace) -> int:
 
 
 def run_interpret(args: argparse.Namespace) -> int:
-    from models import languages
+    from tolk.models import languages
 
     try:
         pair = [c.strip() for c in args.pair.split(",")] if args.pair else []
@@ -110,7 +110,7 @@ def run_interpret(args: argparse.Namespace) -> int:
             if code:
                 languages.get(code)
         if not args.target and len(pair) != 2:
-            raise TolkError("give --to LANG, or --pair A,B to translate into the other language", code="ARGS")
+            raise TolkError("give --to LANG, or --pair A,B to translate into the other language", code=ErrorCode.ARGS)
         audio = load_audio(args.input)
         interpreter = _interpreter(args, max_seconds=args.max_seconds, back_translation=args.back_translation)
         events = interpreter.interpret(audio, pair=pair, forced=forced, target=args.target).collect()

@@ -19,11 +19,11 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from models.errors import TolkError
+from tolk.models.errors import ErrorCode, TolkError
 
 
 class ConfigError(TolkError, ValueError):
-    code = "CONFIG-BAD"
+    code = ErrorCode.CONFIG_BAD
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,15 @@ from typing import Callable
 
 import numpy as np
 
-from audio.devices import AudioDeviceError, Microphone, Speaker
-from audio.endpoint import Endpointer, Segment
-from device import events as ev
-from device.history import History
-from device.interpreter import Interpreter, LiveTurn, Turn
-from device.settings import MODES, SettingsFile
-from models import languages
-from ui import screens as sc
+from tolk.audio.devices import AudioDeviceError, Microphone, Speaker
+from tolk.audio.endpoint import Endpointer, Segment
+from tolk.device import events as ev
+from tolk.device.history import History
+from tolk.device.interpreter import Interpreter, LiveTurn, Turn
+from tolk.device.settings import MODES, SettingsFile
+from tolk.models import languages
+from tolk.ui import screens as sc
+from tolk.models.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Controller:
         self.level = 0.0
         self.partial = ""
         self.result: _Result | None = None
-        self.error: tuple[str, str, str] | None = None  # code, message, action
+        self.error: tuple[ErrorCode, str, str] | None = None  # code, message, action
         self.menu_stack: list[_Menu] = []
         self._mic_on = False
         self._endpointer = Endpointer()
@@ -144,17 +145,18 @@ class Controller:
                 watchdog()  # pinged from this loop only: a hung controller stops the pings
 
     # ---- devices and errors ---------------------------------------------------
-    def _show_error(self, code: str, message: str, action: str) -> None:
+    def _show_error(self, code: ErrorCode, message: str, action: str | None = None) -> None:
+        action = action or code.action
         self.error = (code, message, action)
         log.warning("[%s] %s %s", code, message, action)
         self._set_state(State.ERROR)
 
     def _check_devices(self) -> bool:
         if not self.mic.available():
-            self._show_error("AUDIO-NO-MIC", "No microphone found.", "Plug in a microphone; Tolk checks again.")
+            self._show_error(ErrorCode.AUDIO_NO_MIC, "No microphone found.")
             return False
         if not self.speaker.available():
-            self._show_error("AUDIO-NO-SPEAKER", "No speaker found.", "Plug in a speaker; Tolk checks again.")
+            self._show_error(ErrorCode.AUDIO_NO_SPEAKER, "No speaker found.")
             return False
         return True
 
@@ -224,7 +226,7 @@ class Controller:
             self._mic_on = True
         except AudioDeviceError as err:
             turn.cancel()
-            self._show_error(err.code, err.message, "Plug in a microphone; Tolk checks again.")
+            self._show_error(err.code, err.message)
             return
         self._set_state(State.LISTENING)
 
@@ -269,14 +271,14 @@ class Controller:
             try:
                 self.speaker.play(event.samples, event.sample_rate)
             except AudioDeviceError as err:
-                self._show_error(err.code, err.message, "Plug in a speaker; Tolk checks again.")
+                self._show_error(err.code, err.message)
                 return
             if self.state is not State.ERROR:
                 self._set_state(State.SPEAKING)
         elif isinstance(event, ev.BackTranslation) and result:
             result.back_translation = event.text
         elif isinstance(event, ev.TurnError):
-            self._show_error(event.code, event.message, "Press a talk button to try again.")
+            self._show_error(event.code, event.message)
         elif isinstance(event, ev.TurnFinished):
             if (result and result.translation and result.source_text and not turn.speak_only
                     and self.history is not None and self.settings.history):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tolk.models.errors import ErrorCode
+
 
 @dataclass(frozen=True)
 class Event:
@@ -71,7 +73,7 @@ class StageTiming(Event):
 
 @dataclass(frozen=True)
 class TurnError(Event):
-    code: str
+    code: ErrorCode
     message: str
 
 

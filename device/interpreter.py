@@ -20,20 +20,20 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from audio.clip import ASR_RATE, rms_level
-from device import events as ev
-from models import languages
-from models.asr import Transcript, stable_prefix
-from models.errors import TolkError, UnknownLanguageError
-from models.sentences import split_sentences
-from models.translate import Translator
-from models.tts import SpeechRouter
+from tolk.audio.clip import ASR_RATE, rms_level
+from tolk.device import events as ev
+from tolk.models import languages
+from tolk.models.asr import Transcript, stable_prefix
+from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
+from tolk.models.sentences import split_sentences
+from tolk.models.translate import Translator
+from tolk.models.tts import SpeechRouter
 
 log = logging.getLogger(__name__)
 
 
 class AudioTooLongError(TolkError):
-    code = "AUDIO-TOO-LONG"
+    code = ErrorCode.AUDIO_TOO_LONG
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ class Interpreter:
                 cancelled = False
             except Exception as err:  # noqa: BLE001 - a turn never takes the worker down
                 log.exception("turn %d failed", turn.id)
-                turn.emit(ev.TurnError(turn.id, code="INTERNAL", message=f"{type(err).__name__}: {err}"))
+                turn.emit(ev.TurnError(turn.id, code=ErrorCode.INTERNAL, message=f"{type(err).__name__}: {err}"))
                 cancelled = False
             timings["total"] = time.monotonic() - turn.created
             turn.emit(ev.TurnFinished(turn.id, cancelled=cancelled, timings=timings))

@@ -4,7 +4,7 @@ ready: off · listening: on · transcribing/translating: fast blink · speaking:
 """
 from __future__ import annotations
 
-from device.controller import State
+from tolk.device.controller import State
 
 PATTERNS = {
     State.BOOTING: ("blink", 0.5, 0.5),

@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 import time
 
-from device.interpreter import Interpreter, InterpreterConfig
-from models.asr import AsrOptions, WhisperAsr
-from models.errors import PackNotFoundError
-from models.manifest import Engine, Kind
-from models.selection import active_packs
-from models.store import PackStore
-from models.translate import load_translator
-from models.tts import EspeakTts, PiperTts, SpeechRouter, TtsError
+from tolk.device.interpreter import Interpreter, InterpreterConfig
+from tolk.models.asr import AsrOptions, WhisperAsr
+from tolk.models.errors import PackNotFoundError
+from tolk.models.manifest import Engine, Kind
+from tolk.models.selection import active_packs
+from tolk.models.store import PackStore
+from tolk.models.translate import load_translator
+from tolk.models.tts import EspeakTts, PiperTts, SpeechRouter, TtsError
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from device.controller import BUTTONS, ButtonEvent, State
-from models.errors import TolkError
+from tolk.device.controller import BUTTONS, ButtonEvent, State
+from tolk.models.errors import ErrorCode, TolkError
 
 
 class ScriptError(TolkError, ValueError):
-    code = "SCRIPT-BAD"
+    code = ErrorCode.SCRIPT_BAD
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from models import languages
-from models.errors import TolkError
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ MODES = ("push-to-talk", "face-to-face", "hands-free")
 
 
 class SettingsError(TolkError, ValueError):
-    code = "SETTINGS-BAD"
+    code = ErrorCode.SETTINGS_BAD
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ filtered so a held key is one press and one release.
 """
 from __future__ import annotations
 
-from device.controller import ButtonEvent
+from tolk.device.controller import ButtonEvent
 
 KEYS = {"a": "talk_a", "l": "talk_b", "s": "swap", "m": "menu", "Return": "select", "Up": "up", "Down": "down",
         "p": "power"}

@@ -16,16 +16,16 @@ from typing import Sequence
 
 import numpy as np
 
-from audio.clip import ASR_RATE
-from models import languages
-from models.errors import TolkError
-from models.manifest import Engine, PackManifest
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.manifest import Engine, PackManifest
+from tolk.models.pcm import ASR_RATE
 
 log = logging.getLogger(__name__)
 
 
 class AsrError(TolkError):
-    code = "ASR-FAILED"
+    code = ErrorCode.ASR_FAILED
 
 
 @dataclass(frozen=True)

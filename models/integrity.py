@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from models.errors import ManifestError, PackIntegrityError, UnsafePackError
-from models.manifest import MANIFEST_NAME, PackManifest, check_relative_path
+from tolk.models.errors import ManifestError, PackIntegrityError, UnsafePackError
+from tolk.models.manifest import MANIFEST_NAME, PackManifest, check_relative_path
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.errors import UnknownLanguageError
+from tolk.models.errors import UnknownLanguageError
 
 
 @dataclass(frozen=True)

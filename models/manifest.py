@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from models.errors import ManifestError, UnsafePathError
+from tolk.models.errors import ManifestError, UnsafePathError
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from models.errors import ManifestError, PackNotFoundError, UnsafePackError
-from models.integrity import ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree
-from models.manifest import MANIFEST_NAME, Kind, PackManifest
+from tolk.models.errors import ManifestError, PackNotFoundError, UnsafePackError
+from tolk.models.integrity import ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree
+from tolk.models.manifest import MANIFEST_NAME, Kind, PackManifest
 
 log = logging.getLogger(__name__)
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from models import languages
-from models.errors import TolkError, UnknownLanguageError
-from models.manifest import Engine, PackManifest
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
+from tolk.models.manifest import Engine, PackManifest
 
 log = logging.getLogger(__name__)
 
 
 class TranslationError(TolkError):
-    code = "MT-FAILED"
+    code = ErrorCode.MT_FAILED
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from audio.clip import to_float32
-from models import languages
-from models.errors import TolkError
-from models.manifest import Engine, PackManifest
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.manifest import Engine, PackManifest
+from tolk.models.pcm import to_float32
 
 log = logging.getLogger(__name__)
 
 
 class TtsError(TolkError):
-    code = "TTS-FAILED"
+    code = ErrorCode.TTS_FAILED
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class EspeakTts:
     def __init__(self, binary: str = "espeak-ng", words_per_minute: int = 160) -> None:
         self.binary = shutil.which(binary)
         if self.binary is None:
-            raise TtsError("espeak-ng is not installed (apt-get install espeak-ng)", code="TTS-MISSING")
+            raise TtsError("espeak-ng is not installed (apt-get install espeak-ng)", code=ErrorCode.TTS_MISSING)
         self.words_per_minute = words_per_minute
 
     def speak(self, text: str, language: str) -> Iterator[Speech]:
@@ -95,5 +95,5 @@ class SpeechRouter:
         if code in self.piper_voices:
             return self.piper_voices[code].speak(text, code)
         if self.espeak is None:
-            raise TtsError(f"no voice for '{code}': no Piper voice and espeak-ng is missing", code="TTS-MISSING")
+            raise TtsError(f"no voice for '{code}': no Piper voice and espeak-ng is missing", code=ErrorCode.TTS_MISSING)
         return self.espeak.speak(text, code)

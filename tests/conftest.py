@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from models import paths
-from models.errors import TolkError
-from models.store import PackStore
+from tolk.models import paths
+from tolk.models.errors import TolkError
+from tolk.models.store import PackStore
 
 
 def need_real(reason: str):
@@ -27,8 +27,8 @@ def real_store() -> PackStore:
 
 @pytest.fixture(scope="session")
 def real_interpreter(real_store):
-    from device.interpreter import InterpreterConfig
-    from device.loader import load_interpreter
+    from tolk.device.interpreter import InterpreterConfig
+    from tolk.device.loader import load_interpreter
 
     try:
         interpreter = load_interpreter(real_store, InterpreterConfig(back_translation=False))
@@ -43,8 +43,8 @@ def clips(tmp_path_factory, real_store):
     """English speech from the Piper voice, German and Spanish from espeak-ng, silence; as WAV files."""
     import numpy as np
 
-    from audio.clip import write_wav
-    from models.tts import EspeakTts, PiperTts
+    from tolk.audio.clip import write_wav
+    from tolk.models.tts import EspeakTts, PiperTts
 
     folder = tmp_path_factory.mktemp("clips")
     try:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.asr import Transcript
-from models.manifest import PackManifest
-from models.translate import Translation
-from models.tts import Speech
+from tolk.models.asr import Transcript
+from tolk.models.manifest import PackManifest
+from tolk.models.translate import Translation
+from tolk.models.tts import Speech
 
 
 class FakeAsr:

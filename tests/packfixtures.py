@@ -5,8 +5,8 @@ import json
 import struct
 from pathlib import Path
 
-from models.integrity import file_entries
-from models.manifest import PackManifest
+from tolk.models.integrity import file_entries
+from tolk.models.manifest import PackManifest
 
 
 def ct2_bin_bytes(spec: str = "TransformerDecoderModelSpec", payload: bytes = b"\x00" * 64) -> bytes:

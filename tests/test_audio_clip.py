@@ -4,7 +4,7 @@ import wave
 import numpy as np
 import pytest
 
-from audio.clip import AudioError, CorruptAudioError, load_audio, resample, rms_level, write_wav
+from tolk.audio.clip import AudioError, CorruptAudioError, load_audio, resample, rms_level, write_wav
 
 
 def _tone(rate, seconds=1.0, freq=440.0):

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from device.bench import memory, metrics, report
+from tolk.device.bench import memory, metrics, report
 
 
 def sample_results(date="2026-11-24T10:00:00", first_audio=3.4):

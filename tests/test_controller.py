@@ -4,15 +4,15 @@ import time
 import numpy as np
 import pytest
 
-from audio.clip import write_wav
-from audio.devices import FileMicrophone, RecordingSpeaker
-from device.config import ButtonPins
-from device.controller import ButtonEvent, Controller, State
-from device.history import History
-from device.interpreter import Interpreter, InterpreterConfig
-from device.settings import Settings, SettingsFile
+from tolk.audio.clip import write_wav
+from tolk.audio.devices import FileMicrophone, RecordingSpeaker
+from tolk.device.config import ButtonPins
+from tolk.device.controller import ButtonEvent, Controller, State
+from tolk.device.history import History
+from tolk.device.interpreter import Interpreter, InterpreterConfig
+from tolk.device.settings import Settings, SettingsFile
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
-from ui import screens as sc
+from tolk.ui import screens as sc
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_gpiozero_mock_pins_drive_the_controller(tmp_path, speech_clip):
     from gpiozero import Device
     from gpiozero.pins.mock import MockFactory
 
-    from device.buttons import Buttons
+    from tolk.device.buttons import Buttons
 
     factory = MockFactory()
     controller, mic, speaker, states = make_controller(tmp_path)
@@ -176,7 +176,7 @@ def test_hands_free_turn_from_voice_activity(tmp_path, speech_clip):
 def test_status_led_follows_state():
     from gpiozero.pins.mock import MockFactory
 
-    from device.leds import StatusLed
+    from tolk.device.leds import StatusLed
 
     factory = MockFactory()
     led = StatusLed(12, pin_factory=factory)

@@ -20,12 +20,12 @@ pytest.importorskip("gguf", reason="conversion tests need the 'convert' extra")
 
 import ctranslate2  # noqa: E402
 
-from models.convert import QUANTIZATIONS, convert_model, estimate_ram_mb  # noqa: E402
-from models.convert import prompts  # noqa: E402
-from models.errors import ConversionError  # noqa: E402
-from models.integrity import check_pack  # noqa: E402
-from models.manifest import Engine, Kind, PackManifest  # noqa: E402
-from models.tiny import CHATML, CHATML_SPECIALS, CORPUS, build_chat_llm  # noqa: E402
+from tolk.models.build.convert import QUANTIZATIONS, convert_model, estimate_ram_mb  # noqa: E402
+from tolk.models.build.convert import prompts  # noqa: E402
+from tolk.models.errors import ConversionError  # noqa: E402
+from tolk.models.integrity import check_pack  # noqa: E402
+from tolk.models.manifest import Engine, Kind, PackManifest  # noqa: E402
+from tolk.models.build.tiny import CHATML, CHATML_SPECIALS, CORPUS, build_chat_llm  # noqa: E402
 
 SEQ2SEQ_LANGS = {"en": "eng_Latn", "es": "spa_Latn", "de": "deu_Latn"}
 
@@ -202,7 +202,7 @@ def test_chat_llm_pack_generates(chat_pack):
 
 
 def test_chat_llm_pack_runs_in_the_translation_engine(chat_pack):
-    from models.translate import load_translator
+    from tolk.models.translate import load_translator
 
     out, manifest = chat_pack
     translator = load_translator(out, manifest)
@@ -212,7 +212,7 @@ def test_chat_llm_pack_runs_in_the_translation_engine(chat_pack):
 
 
 def test_default_quantization_is_int8_and_languages_default_to_registry(chat_llm, tmp_path):
-    from models import languages
+    from tolk.models import languages
 
     manifest = convert_model(chat_llm, tmp_path / "pack", pack_id="tiny-int8")
     assert manifest.settings["quantization"] == "int8"
@@ -253,7 +253,7 @@ def test_gguf_converts_like_the_hf_folder(chat_llm, chat_pack, tmp_path):
 
 
 def test_base_llm_gets_a_few_shot_prompt_and_its_sentencepiece_model(tmp_path):
-    from models.translate import load_translator
+    from tolk.models.translate import load_translator
 
     hf = build_base_llm(tmp_path / "hf")
     manifest = convert_model(hf, tmp_path / "pack", pack_id="tiny-base", languages=["en", "es", "fr"])
@@ -274,7 +274,7 @@ def test_base_llm_gets_a_few_shot_prompt_and_its_sentencepiece_model(tmp_path):
 # ---------------------------------------------------------------- encoder-decoder translators
 
 def test_nllb_style_translator_with_trained_sentencepiece(tmp_path):
-    from models.translate import load_translator
+    from tolk.models.translate import load_translator
 
     hf = build_nllb(tmp_path / "hf")
     manifest = convert_model(hf, tmp_path / "pack", pack_id="tiny-nllb", languages=["en", "es", "de", "fr"])
@@ -302,7 +302,7 @@ def test_nllb_style_translator_with_trained_sentencepiece(tmp_path):
 
 
 def test_madlad_style_t5_translator(tmp_path):
-    from models.translate import load_translator
+    from tolk.models.translate import load_translator
 
     hf = build_madlad(tmp_path / "hf")
     manifest = convert_model(hf, tmp_path / "pack", pack_id="tiny-madlad", languages=["en", "es", "de", "ja"])
@@ -443,7 +443,7 @@ def test_converter_imports_no_heavy_modules_at_import_time():
     import subprocess
     import sys
 
-    code = ("import sys, models.convert; "
+    code = ("import sys, tolk.models.build.convert; "
             "print(sorted(m for m in ('torch', 'transformers', 'gguf', 'ctranslate2') if m in sys.modules))")
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

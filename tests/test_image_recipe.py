@@ -16,8 +16,8 @@ sys.path.insert(0, str(IMAGE_BUILD))
 
 from tolkimage import assemble, recipe  # noqa: E402
 
-from device.config import load_config  # noqa: E402
-from device.system import read_health, read_mounts  # noqa: E402
+from tolk.device.config import load_config  # noqa: E402
+from tolk.device.system import read_health, read_mounts  # noqa: E402
 
 VERSION = "0.1.0"
 PROFILES = sorted(recipe.PROFILES)

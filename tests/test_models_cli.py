@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from device.cli import main
+from tolk.device.cli import main
 from tests.packfixtures import make_pack, rewrite_manifest
 
 
@@ -55,6 +55,6 @@ def test_empty_store_says_what_to_do(capsys, packs):
 
 
 def test_entry_point_runs_as_a_process(packs):
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "models", "--packs-dir", str(packs), "list", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "models", "--packs-dir", str(packs), "list", "--json"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and '"packs": []' in proc.stdout

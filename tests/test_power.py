@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device.config import PowerConfig
-from device.power import BatteryReading, LowBatteryWatch, read_battery
+from tolk.device.config import PowerConfig
+from tolk.device.power import BatteryReading, LowBatteryWatch, read_battery
 from tests.test_controller import make_controller, run_until
 
 

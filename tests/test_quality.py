@@ -1,8 +1,8 @@
 """chrF, direction scoring and the UDHR loader on small fixed inputs (no network)."""
 import pytest
 
-from models import quality, udhr
-from models.errors import FetchError
+from tolk.models.build import quality, udhr
+from tolk.models.errors import FetchError
 
 UDHR_HTML = """<!doctype html>
 <html data-code="{code}" dir="ltr" lang="{code}"><head><title>T</title></head><body>

@@ -9,10 +9,11 @@ import sys
 
 import pytest
 
-from models import defaults, paths
-from models.errors import TolkError
-from models.manifest import Engine, Kind
-from models.store import PackStore
+from tolk.models import paths
+from tolk.models.build import defaults
+from tolk.models.errors import TolkError
+from tolk.models.manifest import Engine, Kind
+from tolk.models.store import PackStore
 
 pytestmark = pytest.mark.real_models
 STORE = PackStore(paths.packs_dir())
@@ -37,12 +38,12 @@ def test_list_shows_defaults_and_verify_passes():
     ids = [p.id for p in defaults.default_packs()] + ["espeak-ng"]
     for pack_id in ids:
         _pack(pack_id)
-    listing = subprocess.run([sys.executable, "-m", "device.cli", "models", "list"], capture_output=True, text=True)
+    listing = subprocess.run([sys.executable, "-m", "tolk.device.cli", "models", "list"], capture_output=True, text=True)
     assert listing.returncode == 0, listing.stderr
     for pack_id in ids:
         assert pack_id in listing.stdout
     assert "fallback" in listing.stdout and "fits a 4 GB board" in listing.stdout
-    verify = subprocess.run([sys.executable, "-m", "device.cli", "models", "verify"], capture_output=True, text=True)
+    verify = subprocess.run([sys.executable, "-m", "tolk.device.cli", "models", "verify"], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
 
 
@@ -71,7 +72,7 @@ def test_piper_pack_speaks():
 
 
 def test_default_translation_pack_translates(mt_pack):
-    from models.translate import load_translator
+    from tolk.models.translate import load_translator
 
     assert mt_pack.manifest.engine is Engine.CT2_GENERATOR
     translator = load_translator(mt_pack.path, mt_pack.manifest)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from models import languages
-from ui import fontset, screens as sc
-from ui.frames import render
-from ui.outputs import FramebufferDisplay, MemoryDisplay, PngDisplay, rgb565
-from ui.textbox import clusters, draw_text_box, wrap
+from tolk.models import languages
+from tolk.ui import fontset, screens as sc
+from tolk.ui.frames import render
+from tolk.ui.outputs import FramebufferDisplay, MemoryDisplay, PngDisplay, rgb565
+from tolk.ui.textbox import clusters, draw_text_box, wrap
 
 GOLDEN = Path(__file__).parent / "golden"
 TEXTS = {  # (spoken, translation into the language) for each script the tests cover

@@ -4,20 +4,20 @@ import sys
 
 import pytest
 
-from audio.devices import FileMicrophone, RecordingSpeaker
-from device.appliance import Appliance
-from device.controller import Controller
-from device.history import History
-from device.script import parse_script, run_script
-from device.settings import SettingsFile
-from ui import screens as sc
+from tolk.audio.devices import FileMicrophone, RecordingSpeaker
+from tolk.device.appliance import Appliance
+from tolk.device.controller import Controller
+from tolk.device.history import History
+from tolk.device.script import parse_script, run_script
+from tolk.device.settings import SettingsFile
+from tolk.ui import screens as sc
 
 pytestmark = pytest.mark.real_models
 
 
 def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
-    from ui.outputs import MemoryDisplay
-    from ui.frames import render
+    from tolk.ui.outputs import MemoryDisplay
+    from tolk.ui.frames import render
 
     shown = []
 
@@ -63,7 +63,7 @@ def test_simulate_command_headless_script(clips, tmp_path, real_store):
     script = tmp_path / "scenario.txt"
     script.write_text("wait-state ready 60\nhold talk_a\nwait-mic 60\nrelease talk_a\nwait-state ready 300\n")
     frames = tmp_path / "frames"
-    proc = subprocess.run([sys.executable, "-m", "device.cli", "simulate", "--headless", "--frames", str(frames),
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "simulate", "--headless", "--frames", str(frames),
                            "--mic-file", str(clips["en"]), "--mic-speed", "2", "--speaker-file",
                            str(tmp_path / "out.wav"), "--script", str(script), "--data-dir", str(tmp_path / "data")],
                           capture_output=True, text=True, timeout=600)
@@ -82,7 +82,7 @@ def test_board_entry_point_runs_and_reports_missing_audio(tmp_path, real_store):
     config = tmp_path / "config.toml"
     config.write_text(f'[display]\ndriver = "png"\nframes_dir = "{tmp_path / "frames"}"\n')
     env = dict(os.environ, GPIOZERO_PIN_FACTORY="mock", TOLK_CONTROL_SOCKET=str(tmp_path / "control.sock"))
-    proc = subprocess.Popen([sys.executable, "-m", "device.cli", "run", "--config", str(config)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "tolk.device.cli", "run", "--config", str(config)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -91,7 +91,7 @@ def test_board_entry_point_runs_and_reports_missing_audio(tmp_path, real_store):
             time.sleep(0.5)
         time.sleep(2)
         assert proc.poll() is None  # still running
-        from device.console.terminal import SocketBackend
+        from tolk.device.console.terminal import SocketBackend
 
         reply = SocketBackend(tmp_path / "control.sock").execute(b"status")
         assert reply.ok and reply.data["state"] == "error"

@@ -8,10 +8,10 @@ import textwrap
 
 import pytest
 
-from models.errors import ManifestError, PackIntegrityError, PackNotFoundError, UnsafePackError
-from models.integrity import check_pack, file_entries, is_ctranslate2_bin
-from models.manifest import PackManifest
-from models.store import STAGING, PackStore
+from tolk.models.errors import ManifestError, PackIntegrityError, PackNotFoundError, UnsafePackError
+from tolk.models.integrity import check_pack, file_entries, is_ctranslate2_bin
+from tolk.models.manifest import PackManifest
+from tolk.models.store import STAGING, PackStore
 from tests.packfixtures import make_pack, rewrite_manifest
 
 
@@ -173,7 +173,7 @@ def test_killed_install_keeps_old_pack_and_next_install_cleans_up(installed, tmp
     old = installed.get("tiny-mt").path
     script = textwrap.dedent(f"""
         import os, signal
-        from models.store import PackStore
+        from tolk.models.store import PackStore
         store = PackStore({str(installed.root)!r})
         store.install_dir({str(tmp_path / 'v2')!r}, on_file_copied=lambda p: os.kill(os.getpid(), signal.SIGKILL))
     """)

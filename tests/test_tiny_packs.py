@@ -8,14 +8,14 @@ import pytest
 pytest.importorskip("transformers", reason="tiny packs are generated with the 'convert' extra")
 pytest.importorskip("onnx", reason="the tiny Piper voice is exported with the 'convert' extra")
 
-from audio.clip import load_audio  # noqa: E402
-from device import events as ev  # noqa: E402
-from device.interpreter import InterpreterConfig  # noqa: E402
-from device.loader import load_interpreter  # noqa: E402
-from models.integrity import check_pack  # noqa: E402
-from models.manifest import Engine, Kind  # noqa: E402
-from models.store import PackStore  # noqa: E402
-from models.tiny import TINY_WHISPER_MAX_TOKENS, make_tiny_packs  # noqa: E402
+from tolk.audio.clip import load_audio  # noqa: E402
+from tolk.device import events as ev  # noqa: E402
+from tolk.device.interpreter import InterpreterConfig  # noqa: E402
+from tolk.device.loader import load_interpreter  # noqa: E402
+from tolk.models.integrity import check_pack  # noqa: E402
+from tolk.models.manifest import Engine, Kind  # noqa: E402
+from tolk.models.store import PackStore  # noqa: E402
+from tolk.models.build.tiny import TINY_WHISPER_MAX_TOKENS, make_tiny_packs  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import logging
 import unicodedata
 from pathlib import Path
 
-from models.errors import TolkError
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ FALLBACK_ORDER = ("Latn", "Hans", "Jpan", "Hang", "Arab", "Deva", "Thai", "Geor"
 
 
 class FontError(TolkError):
-    code = "UI-FONT"
+    code = ErrorCode.UI_FONT
 
 
 def font_file(script: str, bold: bool = False) -> tuple[Path, int]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from ui import fontset, screens as sc
-from ui.textbox import draw_text_box
+from tolk.ui import fontset, screens as sc
+from tolk.ui.textbox import draw_text_box
 
 BG = (16, 20, 24)
 FG = (240, 240, 240)

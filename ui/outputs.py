@@ -12,13 +12,13 @@ from typing import Protocol
 
 import numpy as np
 
-from models.errors import TolkError
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 
 
 class DisplayError(TolkError):
-    code = "UI-DISPLAY"
+    code = ErrorCode.UI_DISPLAY
 
 
 class Display(Protocol):

@@ -63,7 +63,7 @@ class MenuScreen:
 
 @dataclass(frozen=True)
 class ErrorScreen:
-    code: str  # e.g. "AUDIO-NO-MIC"
+    code: str  # an ErrorCode value, e.g. "AUDIO-NO-MIC"
     message: str  # what happened
     action: str  # what to do
 

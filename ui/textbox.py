@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from ui import fontset
+from tolk.ui import fontset
 
 NO_SPACE_SCRIPTS = frozenset({"Hans", "Jpan", "Thai"})
 
@@ -58,7 +58,7 @@ def draw_text_box(draw, box: tuple[int, int, int, int], text: str, size: int, la
 
     Returns {"lines": drawn lines, "overflow": True if text did not fit, "script": font script used}.
     """
-    from models import languages
+    from tolk.models import languages
 
     lang = languages.get(language)
     script = fontset.script_for_text(text, lang.script) if text else lang.script

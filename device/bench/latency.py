@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.clip import ASR_RATE, resample
-from device import events as ev
+from tolk.audio.clip import ASR_RATE, resample
+from tolk.device import events as ev
 
 CLIPS = {
     "2s": "Where is the train station?",

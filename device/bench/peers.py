@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from audio.clip import ASR_RATE, to_int16
+from tolk.audio.clip import ASR_RATE, to_int16
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from audio.clip import ASR_RATE, resample
-from device.bench import memory, metrics, peers, report
-from models import paths, quality, udhr
-from models.manifest import Engine, Kind
+from tolk.audio.clip import ASR_RATE, resample
+from tolk.device.bench import memory, metrics, peers, report
+from tolk.models import paths
+from tolk.models.build import quality, udhr
+from tolk.models.manifest import Engine, Kind
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,11 @@ class Engines:
     """Loads each engine once, timing the loads."""
 
     def __init__(self, store) -> None:
-        from device.interpreter import Interpreter, InterpreterConfig
-        from models.asr import WhisperAsr
-        from models.selection import active_packs
-        from models.translate import load_translator
-        from models.tts import EspeakTts, PiperTts, SpeechRouter
+        from tolk.device.interpreter import Interpreter, InterpreterConfig
+        from tolk.models.asr import WhisperAsr
+        from tolk.models.selection import active_packs
+        from tolk.models.translate import load_translator
+        from tolk.models.tts import EspeakTts, PiperTts, SpeechRouter
 
         packs = active_packs(store.installed())
         self.asr_pack = next(p for p in packs if p.manifest.kind is Kind.ASR)
@@ -85,7 +86,7 @@ class Engines:
 
 
 def latency_section(engines: Engines, options: BenchOptions, progress) -> dict:
-    from device.bench.latency import run_once
+    from tolk.device.bench.latency import run_once
 
     languages = ("en", "de") if options.quick else ("en", "de", "es")
     rows = []
@@ -108,7 +109,7 @@ def latency_section(engines: Engines, options: BenchOptions, progress) -> dict:
 
 
 def _gguf_for(pack) -> Path | None:
-    from models import defaults
+    from tolk.models.build import defaults
 
     try:
         source = defaults.catalog_pack(pack.id).sources[0]
@@ -119,7 +120,7 @@ def _gguf_for(pack) -> Path | None:
 
 
 def ct2_speed(engines: Engines, prompt_text: str, tokens: int) -> dict:
-    from models.languages import get
+    from tolk.models.languages import get
 
     translator = engines.translator
     prompt = translator.prompt_tokens(prompt_text, get("en"), get("es"))
@@ -157,7 +158,7 @@ def peers_section(engines: Engines, options: BenchOptions, progress) -> dict:
     except (RuntimeError, OSError) as err:
         ha = {"skipped": str(err)}
     if not ha.get("skipped"):
-        from device import events as ev
+        from tolk.device import events as ev
 
         rows = []
         for clip, audio in clips.items():
@@ -257,7 +258,7 @@ def quality_section(engines: Engines, options: BenchOptions, progress) -> dict:
 
 def flores_rows(engines: Engines, folder: Path) -> list[dict]:
     """chrF on FLORES-200 devtest files (``<flores_code>.devtest``, one sentence per line), first 20 lines."""
-    from models import languages
+    from tolk.models import languages
 
     rows = []
     for a, b in QUALITY_PAIRS[:4]:

@@ -17,8 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from device.console.server import socket_path
-    from device.console.terminal import Session, SocketBackend
+    from tolk.device.console.server import socket_path
+    from tolk.device.console.terminal import Session, SocketBackend
 
     backend = SocketBackend(args.socket or socket_path())
     if args.port == "-":

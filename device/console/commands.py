@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from device import events as ev
-from models import languages
-from models.errors import TolkError
+from tolk.device import events as ev
+from tolk.device.version import tolk_version
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 
 MAX_LINE = 1024
-VERSION = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,14 @@ class Reply:
     ok: bool
     text: str
     data: Any = None
-    code: str | None = None
+    code: ErrorCode | None = None
 
     def to_json(self) -> str:
         return json.dumps({"ok": self.ok, "code": self.code, "text": self.text, "data": self.data},
                           ensure_ascii=False, default=str)
 
 
-def fail(code: str, text: str) -> Reply:
+def fail(code: ErrorCode, text: str) -> Reply:
     return Reply(False, text, None, code)
 
 
@@ -68,7 +68,7 @@ class ApplianceHandle:
 
         self.controller.post(call)
         if not done.wait(timeout):
-            raise TolkError("the appliance did not answer in time", code="CONSOLE-TIMEOUT")
+            raise TolkError("the appliance did not answer in time", code=ErrorCode.CONSOLE_TIMEOUT)
         if "error" in box:
             raise box["error"]
         return box.get("value")
@@ -103,16 +103,16 @@ def check_line(raw: bytes | str) -> tuple[str | None, Reply | None]:
     """The line as text, or an error reply for bytes no person types."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_LINE:
-            return None, fail("CONSOLE-TOO-LONG", f"line too long ({len(raw)} bytes, limit {MAX_LINE})")
+            return None, fail(ErrorCode.CONSOLE_TOO_LONG, f"line too long ({len(raw)} bytes, limit {MAX_LINE})")
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return None, fail("CONSOLE-BAD-INPUT", "the line is not valid UTF-8 (line noise?)")
+            return None, fail(ErrorCode.CONSOLE_BAD_INPUT, "the line is not valid UTF-8 (line noise?)")
     if len(raw.encode("utf-8", "surrogatepass")) > MAX_LINE:
-        return None, fail("CONSOLE-TOO-LONG", f"line too long (limit {MAX_LINE} bytes)")
+        return None, fail(ErrorCode.CONSOLE_TOO_LONG, f"line too long (limit {MAX_LINE} bytes)")
     bad = [c for c in raw if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") and c != "\t"]
     if bad:
-        return None, fail("CONSOLE-BAD-INPUT", f"the line holds {len(bad)} control or invalid character(s)")
+        return None, fail(ErrorCode.CONSOLE_BAD_INPUT, f"the line holds {len(bad)} control or invalid character(s)")
     return raw.strip(), None
 
 
@@ -136,25 +136,25 @@ class Console:
             try:
                 words = shlex.split(line)
             except ValueError as err:
-                return fail("CONSOLE-SYNTAX", f"cannot parse the line: {err}")
+                return fail(ErrorCode.CONSOLE_SYNTAX, f"cannot parse the line: {err}")
             if not words:
                 return Reply(True, "")
             name, args = words[0].lower(), words[1:]
             if name not in COMMANDS:
-                return fail("CONSOLE-UNKNOWN", f"unknown command '{name[:40]}'; type help")
+                return fail(ErrorCode.CONSOLE_UNKNOWN, f"unknown command '{name[:40]}'; type help")
             sub = f"{name} {args[0]}" if args else name
             if (name in PROTECTED or sub in PROTECTED) and not self.unlocked:
-                return fail("CONSOLE-LOCKED", "this command needs the passphrase: unlock PASSPHRASE")
+                return fail(ErrorCode.CONSOLE_LOCKED, "this command needs the passphrase: unlock PASSPHRASE")
             return getattr(self, "cmd_" + name)(args)
         except TolkError as err:
             return fail(err.code, err.message)
         except Exception as err:  # noqa: BLE001 - the console never dies on a command
             log.exception("console command failed")
-            return fail("CONSOLE-INTERNAL", f"{type(err).__name__}: {err}")
+            return fail(ErrorCode.CONSOLE_INTERNAL, f"{type(err).__name__}: {err}")
 
     def _live(self) -> ApplianceHandle:
         if self.handle is None:
-            raise TolkError("the appliance is not running (status says more)", code="APPLIANCE-DOWN")
+            raise TolkError("the appliance is not running (status says more)", code=ErrorCode.APPLIANCE_DOWN)
         return self.handle
 
     # -- commands ------------------------------------------------------------------
@@ -166,12 +166,12 @@ class Console:
     def cmd_version(self, args: list[str]) -> Reply:
         import ctranslate2
 
-        data = {"tolk": VERSION, "ctranslate2": ctranslate2.__version__}
+        data = {"tolk": tolk_version(), "ctranslate2": ctranslate2.__version__}
         return Reply(True, " ".join(f"{k} {v}" for k, v in data.items()), data)
 
     def cmd_json(self, args: list[str]) -> Reply:
         if args not in (["on"], ["off"]):
-            return fail("CONSOLE-USAGE", COMMANDS["json"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["json"])
         self.json_mode = args[0] == "on"
         return Reply(True, f"json {args[0]}", {"json": self.json_mode})
 
@@ -182,15 +182,15 @@ class Console:
             self.unlocked = True
             return Reply(True, "unlocked")
         time.sleep(0.5)  # slow down guessing
-        return fail("CONSOLE-LOCKED", "wrong passphrase")
+        return fail(ErrorCode.CONSOLE_LOCKED, "wrong passphrase")
 
     def cmd_langs(self, args: list[str]) -> Reply:
         rows = [{"code": l.code, "name": l.english_name, "native": l.native_name} for l in languages.LANGUAGES]
         return Reply(True, "\n".join(f"{r['code']:3} {r['name']} ({r['native']})" for r in rows), rows)
 
     def cmd_status(self, args: list[str]) -> Reply:
-        from device.system import read_health, read_system
-        from models import paths
+        from tolk.device.system import read_health, read_system
+        from tolk.models import paths
 
         system = {**read_system(), **read_health(paths.data_dir())}
         if self.handle is None:
@@ -208,7 +208,7 @@ class Console:
 
     def cmd_pair(self, args: list[str]) -> Reply:
         if len(args) != 2:
-            return fail("CONSOLE-USAGE", COMMANDS["pair"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["pair"])
         a, b = (languages.get(x).code for x in args)
         handle = self._live()
         handle.on_main(lambda: handle.controller.set_settings(lang_a=a, lang_b=b))
@@ -225,7 +225,7 @@ class Console:
             source, target = (code, target) if flag == "--from" else (source, code)
         text = " ".join(words)
         if not text:
-            return fail("CONSOLE-USAGE", COMMANDS["translate"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["translate"])
         events = self._turn_events(handle.controller.interpreter.translate_text(text, source, target))
         return _turn_reply(events)
 
@@ -235,16 +235,16 @@ class Console:
         if words[:1] == ["--lang"] and len(words) >= 2:
             language, words = languages.get(words[1]).code, words[2:]
         if not words:
-            return fail("CONSOLE-USAGE", COMMANDS["say"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["say"])
         text = " ".join(words)
         handle.on_main(lambda: handle.controller._replay(text, language))
         return Reply(True, f"saying ({language}): {text}", {"language": language, "text": text})
 
     def cmd_interpret(self, args: list[str]) -> Reply:
-        from audio.clip import load_audio
+        from tolk.audio.clip import load_audio
 
         if len(args) != 1:
-            return fail("CONSOLE-USAGE", COMMANDS["interpret"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["interpret"])
         handle = self._live()
         settings = handle.controller.settings
         audio = load_audio(Path(args[0]))
@@ -252,21 +252,21 @@ class Console:
         return _turn_reply(self._turn_events(turn))
 
     def cmd_press(self, args: list[str]) -> Reply:
-        from device.controller import BUTTONS, ButtonEvent
+        from tolk.device.controller import BUTTONS, ButtonEvent
 
         if not args or len(args) not in (1, 3) or (len(args) == 3 and args[1] != "hold"):
-            return fail("CONSOLE-USAGE", COMMANDS["press"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["press"])
         button = BUTTON_ALIASES.get(args[0].lower(), args[0].lower())
         if button not in BUTTONS:
-            return fail("CONSOLE-USAGE", f"unknown button '{args[0][:20]}'; buttons: {' '.join(BUTTONS)}")
+            return fail(ErrorCode.CONSOLE_USAGE, f"unknown button '{args[0][:20]}'; buttons: {' '.join(BUTTONS)}")
         seconds = 0.05
         if len(args) == 3:
             try:
                 seconds = float(args[2])
             except ValueError:
-                return fail("CONSOLE-USAGE", "hold takes a number of seconds")
+                return fail(ErrorCode.CONSOLE_USAGE, "hold takes a number of seconds")
             if not 0 <= seconds <= 60:
-                return fail("CONSOLE-USAGE", "hold between 0 and 60 seconds")
+                return fail(ErrorCode.CONSOLE_USAGE, "hold between 0 and 60 seconds")
         controller = self._live().controller
         controller.post(ButtonEvent(button, "press"))
         time.sleep(seconds)
@@ -276,23 +276,23 @@ class Console:
         return Reply(True, f"pressed {button} for {seconds:g} s", {"button": button, "seconds": seconds})
 
     def cmd_models(self, args: list[str]) -> Reply:
-        from models import paths
-        from models.cli import cmd_list, cmd_verify
-        from models.store import PackStore
+        from tolk.models import paths
+        from tolk.device.packs_report import cmd_list, cmd_verify
+        from tolk.models.store import PackStore
 
         if args not in (["list"], ["verify"]):
-            return fail("CONSOLE-USAGE", COMMANDS["models"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["models"])
         store = self.handle.store if self.handle else PackStore(paths.packs_dir())
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
             code = cmd_list(store, False) if args == ["list"] else cmd_verify(store, [])
         text = (out.getvalue() + err.getvalue()).strip()
-        return Reply(code == 0, text, {"exit": code}, None if code == 0 else "PACK-INTEGRITY")
+        return Reply(code == 0, text, {"exit": code}, None if code == 0 else ErrorCode.PACK_INTEGRITY)
 
     def cmd_log(self, args: list[str]) -> Reply:
         handle = self._live()
         if not args or args[0] != "tail" or handle.logs is None:
-            return fail("CONSOLE-USAGE", COMMANDS["log"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["log"])
         count = next((int(a) for a in args[1:] if a.isdigit() and len(a) < 6), 20)
         after = next((int(a[6:]) for a in args[1:] if a.startswith("after=") and a[6:].isdigit()), 0)
         lines = handle.logs.tail(min(count, 500), after=after)
@@ -306,22 +306,22 @@ class Console:
         if args[:1] == ["get"] and len(args) <= 2:
             data = settings.to_dict() if len(args) == 1 else {args[1]: settings.to_dict().get(args[1])}
             if len(args) == 2 and args[1] not in settings.to_dict():
-                return fail("CONSOLE-USAGE", f"no setting '{args[1][:40]}'; settings: {' '.join(settings.to_dict())}")
+                return fail(ErrorCode.CONSOLE_USAGE, f"no setting '{args[1][:40]}'; settings: {' '.join(settings.to_dict())}")
             return Reply(True, _fmt(data), data)
         if args[:1] == ["set"] and len(args) == 3:
             key, value = args[1], args[2]
             current = settings.to_dict()
             if key not in current:
-                return fail("CONSOLE-USAGE", f"no setting '{key[:40]}'; settings: {' '.join(current)}")
+                return fail(ErrorCode.CONSOLE_USAGE, f"no setting '{key[:40]}'; settings: {' '.join(current)}")
             typed = _parse_value(value, current[key])
             handle.on_main(lambda: handle.controller.set_settings(**{key: typed}))
             return Reply(True, f"{key} = {typed}", {key: typed})
-        return fail("CONSOLE-USAGE", COMMANDS["settings"])
+        return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["settings"])
 
     def cmd_history(self, args: list[str]) -> Reply:
         history = self._live().controller.history
         if history is None:
-            return fail("HISTORY-OFF", "history is not kept on this device")
+            return fail(ErrorCode.HISTORY_OFF, "history is not kept on this device")
         if args[:1] == ["list"]:
             count = int(args[1]) if len(args) > 1 and args[1].isdigit() else 10
             entries = history.recent(min(count, 200))
@@ -336,12 +336,12 @@ class Console:
             history.wipe()
             return Reply(True, "history wiped")
         if args == ["wipe"]:
-            return fail("CONFIRM-NEEDED", "this deletes every saved turn: type  history wipe yes")
-        return fail("CONSOLE-USAGE", COMMANDS["history"])
+            return fail(ErrorCode.CONFIRM_NEEDED, "this deletes every saved turn: type  history wipe yes")
+        return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["history"])
 
     def cmd_bench(self, args: list[str]) -> Reply:
         if args != ["quick"]:
-            return fail("CONSOLE-USAGE", COMMANDS["bench"])
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["bench"])
         handle = self._live()
         started = time.monotonic()
         events = self._turn_events(handle.controller.interpreter.translate_text(
@@ -353,7 +353,7 @@ class Console:
 
     def _power(self, args: list[str], what: str) -> Reply:
         if args != ["yes"]:
-            return fail("CONFIRM-NEEDED", f"really {what}? type:  {what} yes")
+            return fail(ErrorCode.CONFIRM_NEEDED, f"really {what}? type:  {what} yes")
         handle = self._live()
         if what == "reboot":
             if handle.reboot:
@@ -372,13 +372,13 @@ class Console:
 def _parse_value(text: str, like: Any) -> Any:
     if isinstance(like, bool):
         if text.lower() not in ("on", "off", "true", "false", "1", "0"):
-            raise TolkError(f"'{text[:20]}' is not on/off", code="CONSOLE-USAGE")
+            raise TolkError(f"'{text[:20]}' is not on/off", code=ErrorCode.CONSOLE_USAGE)
         return text.lower() in ("on", "true", "1")
     if isinstance(like, float):
         try:
             return float(text)
         except ValueError:
-            raise TolkError(f"'{text[:20]}' is not a number", code="CONSOLE-USAGE") from None
+            raise TolkError(f"'{text[:20]}' is not a number", code=ErrorCode.CONSOLE_USAGE) from None
     return text
 
 
@@ -391,7 +391,7 @@ def _turn_reply(events: list[ev.Event]) -> Reply:
     if error:
         return fail(error.code, error.message)
     if any(isinstance(e, ev.NoSpeech) for e in events):
-        return fail("NO-SPEECH", "no speech heard")
+        return fail(ErrorCode.NO_SPEECH, "no speech heard")
     heard = next((e for e in events if isinstance(e, ev.FinalText)), None)
     translation = " ".join(e.text for e in events if isinstance(e, ev.TranslationText))
     target = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)

@@ -11,8 +11,9 @@ import socketserver
 import threading
 from pathlib import Path
 
-from device.console.commands import MAX_LINE, ApplianceHandle, Console, fail
-from models import paths
+from tolk.device.console.commands import MAX_LINE, ApplianceHandle, Console, fail
+from tolk.models import paths
+from tolk.models.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class _Handler(socketserver.StreamRequestHandler):
             if not line.endswith(b"\n"):  # over-long: skip the rest of it
                 while (more := self.rfile.readline(MAX_LINE + 2)) and not more.endswith(b"\n"):
                     pass
-                reply = fail("CONSOLE-TOO-LONG", f"line too long (limit {MAX_LINE} bytes)")
+                reply = fail(ErrorCode.CONSOLE_TOO_LONG, f"line too long (limit {MAX_LINE} bytes)")
             else:
                 reply = console.execute(line.rstrip(b"\r\n"))
             self.wfile.write(reply.to_json().encode("utf-8") + b"\n")

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from device.console.commands import COMMANDS, MAX_LINE, Console, Reply, fail
+from tolk.device.console.commands import COMMANDS, MAX_LINE, Console, Reply, fail
+from tolk.models.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 PROMPT = b"tolk> "
@@ -177,7 +178,7 @@ class Session:
         self._buffer.clear()
         self._overflow = False
         if overflow:
-            self.respond(fail("CONSOLE-TOO-LONG", f"line too long (limit {MAX_LINE} bytes)"))
+            self.respond(fail(ErrorCode.CONSOLE_TOO_LONG, f"line too long (limit {MAX_LINE} bytes)"))
         elif line.strip():
             if not self.history or self.history[-1] != line:
                 self.history = (self.history + [line])[-100:]

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 VENV = "/opt/tolk/venv"
+# Build-host tooling the device never imports (tolk.models.build: converters, fetchers, pinned catalogue, tiny
+# models, eval); removed from the image's venv after install. `tolk models install-defaults|convert|tiny|eval`
+# then say BUILD-TOOLS-MISSING on the device.
+BUILD_ONLY_PACKAGES = ("tolk/models/build",)
 DATA_MOUNT = "/data"
 DATA_DIR = "/data/tolk"
 CLIP_DIR = "/usr/share/tolk/clips"

@@ -138,11 +138,26 @@ def install_venv(root: Path, wheels: list[Path], profile: recipe.Profile) -> Non
         chroot(root, [f"{recipe.VENV}/bin/pip", "install", "-q", "--no-index", "--no-cache-dir",
                       "--find-links", "/var/tmp/tolk-wheels", f"/var/tmp/tolk-wheels/{tolk}",
                       *profile.extra_venv])
+        drop_build_tooling(root)
         # bytecode now: the root is read-only on the device
         chroot(root, [f"{recipe.VENV}/bin/python", "-m", "compileall", "-q", "-j", "0", recipe.VENV],
                stdout=subprocess.DEVNULL)
         chroot(root, [f"{recipe.VENV}/bin/tolk", "--help"], stdout=subprocess.DEVNULL)
     shutil.rmtree(staged)
+
+
+def drop_build_tooling(root: Path) -> int:
+    """Remove the build-host subpackages (converters, fetchers, catalogue, tiny models, eval) from the image's
+    venv: the device runtime never imports them (import-linter contract). Returns the bytes saved."""
+    saved = 0
+    for site in (root / recipe.VENV.lstrip("/")).glob("lib/python3*/site-packages"):
+        for rel in recipe.BUILD_ONLY_PACKAGES:
+            folder = site / rel
+            if folder.is_dir():
+                saved += sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+                shutil.rmtree(folder)
+    log.info("left the build tooling out of the image: %d kB", saved // 1024)
+    return saved
 
 
 def configure(root: Path, profile: recipe.Profile, version: str, debug: bool) -> None:

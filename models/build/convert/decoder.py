@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.convert import prompts
-from models.convert.architectures import ModelInfo
-from models.convert.tokenizer_choice import choose_tokenizer, sentencepiece_file
-from models.convert.tokens import TokenInfo, read_token_info
-from models.manifest import PromptSpec
+from tolk.models.build.convert import prompts
+from tolk.models.build.convert.architectures import ModelInfo
+from tolk.models.build.convert.tokenizer_choice import choose_tokenizer, sentencepiece_file
+from tolk.models.build.convert.tokens import TokenInfo, read_token_info
+from tolk.models.manifest import PromptSpec
 
 log = logging.getLogger(__name__)
 

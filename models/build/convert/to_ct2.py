@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.errors import ConversionError
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import gc
 import logging
 from pathlib import Path
 
-from models.errors import ConversionError
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 

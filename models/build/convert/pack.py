@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-from models.errors import ConversionError
-from models.integrity import check_pack, file_entries
-from models.manifest import MANIFEST_NAME, Engine, Kind, PackManifest, PromptSpec
+from tolk.models.errors import ConversionError
+from tolk.models.integrity import check_pack, file_entries
+from tolk.models.manifest import MANIFEST_NAME, Engine, Kind, PackManifest, PromptSpec
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from models.convert.to_ct2 import SENTENCEPIECE_FILES
-from models.errors import ConversionError
+from tolk.models.build.convert.to_ct2 import SENTENCEPIECE_FILES
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import ConversionError
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Sequence
 
-from models.errors import FetchError
+from tolk.models.errors import FetchError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def parallel(udhr_dir: Path, src_code: str, tgt_code: str, articles: Sequence[in
 def parallel_for(udhr_dir: Path, src_lang: str, tgt_lang: str, articles: Sequence[int] | None = None,
                  max_chars: int | None = None) -> list[tuple[str, str]]:
     """Like ``parallel`` but with Tolk language codes (``"es"``, ``"zh"``)."""
-    from models import languages
+    from tolk.models import languages
 
     src, tgt = languages.get(src_lang), languages.get(tgt_lang)
     if not src.udhr or not tgt.udhr:

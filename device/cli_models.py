@@ -1,4 +1,5 @@
-"""`tolk models …`: list, verify, install, install-defaults, convert, remove."""
+"""`tolk models …`: list, verify, install, remove on any machine; install-defaults, convert, tiny, eval on a build
+host (they import tolk.models.build lazily; the device image leaves it out)."""
 from __future__ import annotations
 
 import argparse
@@ -7,16 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
-from models import defaults, paths
-from models.errors import TolkError
-from models.manifest import Engine, Kind
-from models.progress import Progress
-from models.selection import active_packs
-from models.store import InstalledPack, PackStore
+from tolk.models import paths
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.manifest import Engine, Kind
+from tolk.models.progress import Progress
+from tolk.models.store import PackStore
+from tolk.device.packs_report import cmd_list, cmd_verify
 
 log = logging.getLogger(__name__)
-SMALLEST_BOARD_MB = 4096
-OS_AND_APP_MB = 700  # Debian + Python + Tolk itself, measured budget for the 4 GB target
+BUILD_PACKAGE = "tolk.models.build"  # left out of the device image
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -58,77 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:
-    """Language code -> 'piper' or 'espeak-ng (fallback)' or 'none'."""
-    from models import languages
-
-    out = {}
-    for lang in languages.LANGUAGES:
-        engines = [p.manifest.engine for p in packs if p.manifest.kind is Kind.TTS and lang.code in p.manifest.languages]
-        out[lang.code] = ("piper" if Engine.PIPER in engines
-                          else "espeak-ng (fallback)" if Engine.ESPEAK_NG in engines else "none")
-    return out
-
-
-def cmd_list(store: PackStore, as_json: bool) -> int:
-    from device.board import read_board
-
-    packs = store.installed()
-    board = read_board()
-    active = active_packs(packs)
-    total_ram = sum(p.manifest.ram_mb for p in active)
-    fits = total_ram + OS_AND_APP_MB <= SMALLEST_BOARD_MB
-    speech = _speech_quality(packs)
-    if as_json:
-        print(json.dumps({
-            "packs": [dict(p.manifest.to_dict(), files=len(p.manifest.files), size_bytes=p.manifest.size_bytes,
-                           active=p in active) for p in packs],
-            "speech": speech, "ram_mb_active": total_ram, "board": board.__dict__,
-            "fits_4gb_board": fits,
-        }, indent=2, ensure_ascii=False))
-        return 0
-    if not packs:
-        print(f"No model packs installed in {store.root}. Run: tolk models install-defaults")
-        return 1
-    print(f"Model packs in {store.root}:")
-    print(f"  {'':1} {'ID':28} {'KIND':4} {'ENGINE':22} {'LANGS':>5} {'SIZE':>9} {'RAM':>8}  LICENCE")
-    for p in packs:
-        m = p.manifest
-        mark = "*" if p in active else " "
-        size = f"{m.size_bytes / 1e6:,.0f} MB" if m.files else "system"
-        print(f"  {mark} {m.id:28} {m.kind.value:4} {m.engine.value:22} {len(m.languages):5} {size:>9} "
-              f"{m.ram_mb:>5} MB  {m.license}")
-    print("  (* = active: loaded together on the device)")
-    native = sorted(c for c, q in speech.items() if q == "piper")
-    fallback = sorted(c for c, q in speech.items() if q.startswith("espeak"))
-    missing = sorted(c for c, q in speech.items() if q == "none")
-    print(f"Speech: Piper voice for {', '.join(native) or 'none'}; espeak-ng fallback quality for "
-          f"{', '.join(fallback) or 'none'}" + (f"; NO voice for {', '.join(missing)}" if missing else ""))
-    print(f"RAM: active packs need about {total_ram:,} MB (+{OS_AND_APP_MB} MB system) "
-          f"of {board.ram_mb:,} MB on this board ({board.model}); "
-          f"{'fits' if fits else 'does NOT fit'} a {SMALLEST_BOARD_MB // 1024} GB board")
-    return 0
-
-
-def cmd_verify(store: PackStore, ids: list[str]) -> int:
-    packs = [store.get(i) for i in ids] if ids else store.installed()
-    if not packs:
-        print(f"No model packs installed in {store.root}.", file=sys.stderr)
-        return 1
-    bad = 0
-    for pack in packs:
-        progress = Progress()
-        progress.start(f"verifying {pack.id}", pack.manifest.size_bytes)
-        problems = store.verify(pack.id, progress=progress.advance)
-        progress.step(f"{pack.id}: " + ("OK" if not problems else "FAILED"))
-        for problem in problems:
-            print(f"  {pack.path / problem.path}: {problem.message}", file=sys.stderr)
-        bad += bool(problems)
-    return 1 if bad else 0
-
-
 def cmd_convert(args: argparse.Namespace, store: PackStore) -> int:
-    from models.convert import convert_model
+    from tolk.models.build.convert import convert_model
 
     progress = Progress()
     languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
@@ -143,7 +74,7 @@ def cmd_convert(args: argparse.Namespace, store: PackStore) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, store: PackStore) -> int:
-    from models import evaluate, quality, udhr
+    from tolk.models.build import evaluate, quality, udhr
 
     packs = [store.get(i) for i in args.ids] if args.ids else store.by_kind(Kind.MT)
     if not packs:
@@ -161,7 +92,7 @@ def cmd_eval(args: argparse.Namespace, store: PackStore) -> int:
 
 
 def cmd_tiny(args: argparse.Namespace, store: PackStore) -> int:
-    from models.tiny import make_tiny_packs
+    from tolk.models.build.tiny import make_tiny_packs
 
     folders = make_tiny_packs(args.output, args.real_packs or paths.packs_dir())
     for folder in folders:
@@ -170,6 +101,16 @@ def cmd_tiny(args: argparse.Namespace, store: PackStore) -> int:
             print(f"installed {pack.id} ({pack.manifest.size_bytes / 1e6:,.1f} MB) into {store.root}")
         else:
             print(f"made {folder}")
+    return 0
+
+
+def cmd_install_defaults(args: argparse.Namespace, store: PackStore) -> int:
+    from tolk.models.build import defaults
+
+    packs = list(defaults.CATALOG) if args.all else defaults.default_packs() + [
+        defaults.catalog_pack(i) for i in args.also]
+    built = defaults.install_defaults(store, paths.cache_dir(), Progress(), packs)
+    print("installed: " + (", ".join(built) if built else "nothing new (all present and intact)"))
     return 0
 
 
@@ -185,11 +126,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"installed {pack.id} ({pack.manifest.size_bytes / 1e6:,.0f} MB)")
             return 0
         if args.models_command == "install-defaults":
-            packs = list(defaults.CATALOG) if args.all else defaults.default_packs() + [
-                defaults.catalog_pack(i) for i in args.also]
-            built = defaults.install_defaults(store, paths.cache_dir(), Progress(), packs)
-            print("installed: " + (", ".join(built) if built else "nothing new (all present and intact)"))
-            return 0
+            return cmd_install_defaults(args, store)
         if args.models_command == "remove":
             store.remove(args.id)
             print(f"removed {args.id}")
@@ -200,6 +137,12 @@ def run(args: argparse.Namespace) -> int:
             return cmd_eval(args, store)
         if args.models_command == "tiny":
             return cmd_tiny(args, store)
+    except ModuleNotFoundError as err:
+        if not (err.name or "").startswith(BUILD_PACKAGE):
+            raise
+        print(f"error: {TolkError(code=ErrorCode.BUILD_TOOLS_MISSING)} {ErrorCode.BUILD_TOOLS_MISSING.action}",
+              file=sys.stderr)
+        return 2
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

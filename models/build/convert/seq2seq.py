@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from models.convert.architectures import ModelInfo
-from models.convert.tokenizer_choice import choose_tokenizer
-from models.convert.tokens import TokenInfo, read_token_info
-from models.errors import ConversionError
+from tolk.models.build.convert.architectures import ModelInfo
+from tolk.models.build.convert.tokenizer_choice import choose_tokenizer
+from tolk.models.build.convert.tokens import TokenInfo, read_token_info
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ STYLES = {
 
 def language_tokens(style: PrefixStyle, codes: Sequence[str], tokens: TokenInfo) -> dict[str, str]:
     """Tolk code -> language token, for the ``codes`` whose token is in the vocabulary."""
-    from models import languages as registry
+    from tolk.models import languages as registry
 
     found = {}
     for code in codes:
@@ -56,7 +56,7 @@ def language_tokens(style: PrefixStyle, codes: Sequence[str], tokens: TokenInfo)
 
 def detect_style(info: ModelInfo, tokens: TokenInfo) -> PrefixStyle:
     """MADLAD-400 for T5 models; NLLB or M2M100 for ``m2m_100`` models, by which tokens the vocabulary has."""
-    from models import languages as registry
+    from tolk.models import languages as registry
 
     if info.model_type in ("t5", "mt5"):
         return STYLES["madlad"]

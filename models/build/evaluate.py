@@ -13,9 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
-from models import quality, udhr
-from models.store import InstalledPack
-from models.translate import load_translator
+from tolk.models.build import quality, udhr
+from tolk.models.store import InstalledPack
+from tolk.models.translate import load_translator
 
 log = logging.getLogger(__name__)
 

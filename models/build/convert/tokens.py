@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import ConversionError
+from tolk.models.errors import ConversionError
 
 log = logging.getLogger(__name__)
 

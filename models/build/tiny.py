@@ -17,9 +17,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from models.errors import ConversionError
-from models.integrity import file_entries
-from models.manifest import PackManifest
+from tolk.models.errors import ConversionError
+from tolk.models.integrity import file_entries
+from tolk.models.manifest import PackManifest
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def make_tiny_packs(out: Path, real_packs: Path) -> list[Path]:
 
     ``real_packs`` is a pack store folder holding whisper-base and a Piper voice, whose
     tokenizer and phoneme map the tiny models reuse."""
-    from models.convert import convert_model
+    from tolk.models.build.convert import convert_model
 
     out.mkdir(parents=True, exist_ok=True)
     whisper_src = real_packs / "whisper-base"

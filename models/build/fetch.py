@@ -17,9 +17,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.errors import FetchError
-from models.integrity import sha256_file
-from models.progress import Progress
+from tolk.models.errors import FetchError
+from tolk.models.integrity import sha256_file
+from tolk.models.progress import Progress
 
 log = logging.getLogger(__name__)
 
