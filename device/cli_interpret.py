@@ -61,11 +61,12 @@ def join_audio(chunks: list[ev.AudioOut]) -> tuple[np.ndarray, int]:
 def report(events: list[ev.Event], out=sys.stdout, timings: bool = False) -> int:
     """Print a finished turn; returns the exit code (0 ok, 1 no speech, 2 error)."""
     code = 0
+    sentences = iter(ev.translated_sentences(events))
     for event in events:
         if isinstance(event, ev.FinalText):
             print(f"heard ({event.language}, {event.confidence:.2f}): {event.text}", file=out)
-        elif isinstance(event, ev.TranslationText):
-            print(f"translation ({event.language}): {event.text}", file=out)
+        elif isinstance(event, ev.TranslationText) and event.starts_sentence:
+            print(f"translation ({event.language}): {next(sentences)}", file=out)
         elif isinstance(event, ev.BackTranslation):
             print(f"back-translation ({event.language}): {event.text}", file=out)
         elif isinstance(event, ev.NoSpeech):
@@ -75,7 +76,7 @@ def report(events: list[ev.Event], out=sys.stdout, timings: bool = False) -> int
             print(f"error: [{event.code}] {event.message}", file=sys.stderr)
             code = 2
         elif isinstance(event, ev.TurnFinished) and timings:
-            order = ("asr", "mt", "tts", "first_audio", "back_translation", "total")
+            order = ("asr", "first_translation", "first_audio", "mt", "tts", "back_translation", "total")
             print("timings: " + " · ".join(f"{k.replace('_', ' ')} {event.timings[k]:.2f} s"
                                            for k in order if k in event.timings), file=out)
     return code
@@ -91,10 +92,10 @@ def run_translate(args: argparse.Namespace) -> int:
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for sentence in ev.translated_sentences(events):
+        print(sentence)
     for event in events:
-        if isinstance(event, ev.TranslationText):
-            print(event.text)
-        elif isinstance(event, ev.TurnError):
+        if isinstance(event, ev.TurnError):
             print(f"error: [{event.code}] {event.message}", file=sys.stderr)
             return 2
     return 0

@@ -265,7 +265,7 @@ class Controller:
             self.notice = "No speech heard"
             self.result = None
         elif isinstance(event, ev.TranslationText) and result:
-            result.translation = (result.translation + " " + event.text).strip()
+            result.translation = (result.translation + event.gap + event.text) if result.translation else event.text
             result.listener = event.language
         elif isinstance(event, ev.AudioOut):
             try:

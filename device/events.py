@@ -45,10 +45,33 @@ class NoSpeech(Event):
 
 @dataclass(frozen=True)
 class TranslationText(Event):
-    index: int  # sentence index
-    text: str
-    source_text: str
+    """One clause of the translation, sent as soon as it is complete (its audio follows as AudioOut with the
+    same index). The whole translation is ``joined_translation`` of a turn's TranslationTexts."""
+
+    index: int  # clause index within the turn
+    text: str  # the clause, stripped
+    source_text: str  # the source sentence it belongs to
     language: str
+    gap: str = ""  # what goes before it when the clauses are joined ("" for the first, " " between words)
+    starts_sentence: bool = True
+
+
+def joined_translation(events: "list[Event]") -> str:
+    """The full translation text of a turn's TranslationText events, clauses joined as the model wrote them."""
+    parts = [e for e in events if isinstance(e, TranslationText)]
+    return "".join((e.gap if i else "") + e.text for i, e in enumerate(parts))
+
+
+def translated_sentences(events: "list[Event]") -> list[str]:
+    """The translation sentence by sentence (clauses of one source sentence joined)."""
+    out: list[str] = []
+    for e in events:
+        if isinstance(e, TranslationText):
+            if e.starts_sentence or not out:
+                out.append(e.text)
+            else:
+                out[-1] += e.gap + e.text
+    return out
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from tolk.device import events as ev
 from tolk.models import languages
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
+from tolk.models.clauses import Clause, ClauseCutter, join_clauses
 from tolk.models.sentences import split_sentences
 from tolk.models.translate import Translator
 from tolk.models.tts import SpeechRouter
@@ -43,6 +44,9 @@ class InterpreterConfig:
     phrase_cache_size: int = 256  # short sentences translated before are not translated again
     phrase_cache_max_chars: int = 60
     partial_every_seconds: float = 1.0  # live turns: re-decode the growing buffer this often (0: never)
+    # live turns: translate each sentence ASR has committed while the person is still talking, so that after
+    # they stop only the last one is left (nothing is spoken before the end of speech)
+    simultaneous: bool = True
     context_turns: int = 0  # LLM packs: pass this many earlier (source, translation) pairs as context
 
 
@@ -62,6 +66,7 @@ class Turn:
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
     _started_event: bool = field(default=False, repr=False)  # TurnStarted already sent
     speak_only: bool = False  # `say`: speak ``text`` in ``target``, no translation
+    clauses_said: int = field(default=0, repr=False)  # TranslationText / AudioOut index of the next clause
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -102,6 +107,9 @@ class LiveTurn(Turn):
         self._partial_text = ""
         self._partial_shown = ""
         self._partial_language: str | None = None
+        # simultaneous mode: (source, target, sentence) -> translation made while the person was talking
+        self.early_translations: dict[tuple[str, str, str], str] = {}
+        self._early_queued: set[tuple[str, str, str]] = set()
         self._finished = False
         self._started_event = False
 
@@ -135,6 +143,14 @@ class _PartialJob:
     audio: np.ndarray
 
 
+@dataclass(frozen=True)
+class _EarlyJob:
+    """Translate a sentence ASR has committed while the person is still talking (simultaneous mode)."""
+
+    turn: LiveTurn
+    key: tuple[str, str, str]  # source, target, sentence
+
+
 class _Cancelled(Exception):
     pass
 
@@ -158,7 +174,7 @@ class Interpreter:
         self.voices = voices
         self.config = config
         self._ids = itertools.count(1)
-        self._jobs: "queue.Queue[Turn | _PartialJob | None]" = queue.Queue()
+        self._jobs: "queue.Queue[Turn | _PartialJob | _EarlyJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._history: list[tuple[str, str, str, str]] = []  # (source lang, target lang, text, translation)
         self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
@@ -230,16 +246,48 @@ class Interpreter:
             turn._partial_text = text
             if stable and stable != turn._partial_shown and not turn._finished:
                 turn._partial_shown = stable
+                if self.config.simultaneous:
+                    self._queue_early_translations(turn, stable, language)
                 turn.emit(ev.PartialText(turn.id, text=stable))
         except Exception:  # noqa: BLE001 - a partial is best effort; the final decode reports errors
             log.exception("partial decode failed")
         finally:
             turn._partial_busy.clear()
 
+    def _queue_early_translations(self, turn: LiveTurn, committed: str, language: str) -> None:
+        """Queue the translation of every committed sentence that more committed words follow (so it is done)."""
+        try:
+            target = _resolve_target(language, turn.allowed, turn.target)
+        except UnknownLanguageError:
+            return
+        if target == language:
+            return
+        for sentence in split_sentences(committed)[:-1]:
+            key = (language, target, sentence)
+            if key not in turn._early_queued and key not in self._cache:
+                turn._early_queued.add(key)
+                self._jobs.put(_EarlyJob(turn, key))
+
+    def _run_early(self, job: _EarlyJob) -> None:
+        turn, (source, target, sentence) = job.turn, job.key
+        if turn.cancelled or turn.done:
+            return
+        try:
+            text = "".join(self.translator.stream(sentence, source, target, cancel=turn._cancel)).strip()
+        except Exception:  # noqa: BLE001 - best effort: the final pass translates what is missing
+            log.exception("early translation failed")
+            return
+        if text and not turn.cancelled:
+            turn.early_translations[job.key] = text
+            log.debug("turn %d: translated %r while the person was talking", turn.id, sentence)
+
     def _run(self) -> None:
         while (turn := self._jobs.get()) is not None:
             if isinstance(turn, _PartialJob):
                 self._run_partial(turn)
+                continue
+            if isinstance(turn, _EarlyJob):
+                self._run_early(turn)
                 continue
             timings: dict[str, float] = {}
             try:
@@ -310,6 +358,60 @@ class Interpreter:
                             self._cache.popitem(last=False)
         return [t or "" for t in out]
 
+    def _translation_pieces(self, turn: Turn, sentence: str, source: str, target: str) -> Iterator[str]:
+        """The sentence's translation as text pieces: from the phrase cache, from a translation made while the
+        person was still talking (simultaneous mode), or streamed from the model."""
+        key = (source, target, sentence)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            yield self._cache[key]
+            return
+        early = turn.early_translations.get(key) if isinstance(turn, LiveTurn) else None
+        if early is not None:
+            yield early
+            return
+        context = [(text, out) for s, t, text, out in self._history[-self.config.context_turns:]
+                   if (s, t) == (source, target)] if self.config.context_turns else []
+        yield from self.translator.stream(sentence, source, target, context=context, cancel=turn._cancel)
+
+    def _stream_sentence(self, turn: Turn, sentence: str, source: str, target: str,
+                         timings: dict[str, float]) -> str:
+        """Translate one sentence and speak each clause as soon as it is complete; returns the translation."""
+        cutter, clauses = ClauseCutter(), []
+        pieces = self._translation_pieces(turn, sentence, source, target)
+        started = time.monotonic()
+        try:
+            while True:
+                piece = next(pieces, None)
+                timings["mt"] = timings.get("mt", 0.0) + time.monotonic() - started
+                self._checkpoint(turn)
+                ready = cutter.feed(piece) if piece is not None else cutter.flush()
+                for clause in ready:
+                    self._say_clause(turn, clause, sentence, not clauses, target, timings)
+                    clauses.append(clause)
+                if piece is None:
+                    break
+                started = time.monotonic()
+        finally:
+            pieces.close()
+        text = join_clauses(clauses)
+        if text and len(sentence) <= self.config.phrase_cache_max_chars:
+            self._cache[(source, target, sentence)] = text
+            while len(self._cache) > self.config.phrase_cache_size:
+                self._cache.popitem(last=False)
+        return text
+
+    def _say_clause(self, turn: Turn, clause: Clause, sentence: str, starts_sentence: bool, target: str,
+                    timings: dict[str, float]) -> None:
+        index = turn.clauses_said
+        turn.clauses_said += 1
+        gap = (" " if languages.get(target).spaced else "") if starts_sentence and index else clause.gap
+        turn.emit(ev.TranslationText(turn.id, index=index, text=clause.text, source_text=sentence,
+                                     language=target, gap=gap, starts_sentence=starts_sentence))
+        if "first_translation" not in timings:
+            timings["first_translation"] = time.monotonic() - turn.created
+        self._speak(turn, index, clause.text, target, timings)
+
     def _speak(self, turn: Turn, index: int, text: str, language: str, timings: dict[str, float]) -> None:
         started = time.monotonic()
         for speech in self.voices.speak(text, language):
@@ -340,21 +442,7 @@ class Interpreter:
         if not sentences:
             turn.emit(ev.NoSpeech(turn.id, message="Nothing to translate"))
             return
-        translations: list[str] = []
-        # sentence 1 alone: its speech starts while the rest are translated
-        for group in ([sentences[0]], sentences[1:]):
-            if not group:
-                continue
-            started = time.monotonic()
-            outputs = self._translate(turn, group, source, target)
-            timings["mt"] = timings.get("mt", 0.0) + time.monotonic() - started
-            for offset, (src_text, out_text) in enumerate(zip(group, outputs)):
-                index = len(translations)
-                translations.append(out_text)
-                turn.emit(ev.TranslationText(turn.id, index=index, text=out_text, source_text=src_text,
-                                             language=target))
-                if out_text:
-                    self._speak(turn, index, out_text, target, timings)
+        translations = [self._stream_sentence(turn, sentence, source, target, timings) for sentence in sentences]
         self._history = (self._history + [(source, target, text, " ".join(translations))])[-16:]
         for stage in ("mt", "tts"):
             if stage in timings:

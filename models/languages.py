@@ -34,6 +34,11 @@ class Language:
     def rtl(self) -> bool:
         return self.direction == "rtl"
 
+    @property
+    def spaced(self) -> bool:
+        """Whether sentences are separated by a space (not in Chinese or Japanese)."""
+        return self.script not in ("Hans", "Hant", "Jpan")
+
 
 def _l(code, english, native, flores, piper, espeak, script, udhr, whisper=None, direction="ltr") -> Language:
     return Language(code, english, native, whisper or code, flores, tuple(piper.split()), espeak, script,

@@ -14,6 +14,12 @@ _END = re.compile(r"([.!?…]+|[。！？]+|[؟।॥]+)([\"'”’»)\]]*)(\s+|
 _CJK_END = re.compile(r"([。！？])")
 
 
+def is_abbreviation(before_dot: str) -> bool:
+    """Whether a "." after ``before_dot`` belongs to an abbreviation or an initial, not a sentence end."""
+    last_word = before_dot.split(" ")[-1].lower() if before_dot else ""
+    return last_word.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"\w", last_word) is not None
+
+
 def split_sentences(text: str) -> list[str]:
     text = " ".join(text.split())
     if not text:
@@ -22,8 +28,7 @@ def split_sentences(text: str) -> list[str]:
     for match in _END.finditer(text):
         end = match.end(2)
         candidate = text[start:end].strip()
-        last_word = candidate[: match.start(1) - start].split(" ")[-1].lower() if candidate else ""
-        if match.group(1) == "." and (last_word.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"\w", last_word)):
+        if match.group(1) == "." and candidate and is_abbreviation(candidate[: match.start(1) - start]):
             continue
         if match.group(3) == "" and match.end() < len(text):
             continue

@@ -9,11 +9,12 @@ languages the pack declares, greedy, with output length bounded by the input's.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from threading import Event
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
@@ -41,6 +42,11 @@ class Translator(Protocol):
 
     def translate(self, texts: Sequence[str], source: str, target: str,
                   context: Sequence[tuple[str, str]] = (), cancel: Event | None = None) -> list[Translation]: ...
+
+    def stream(self, text: str, source: str, target: str, context: Sequence[tuple[str, str]] = (),
+               cancel: Event | None = None) -> Iterator[str]:
+        """The translation of one sentence as text pieces, each yielded as soon as it is generated."""
+        ...
 
 
 class TextTokenizer:
@@ -124,6 +130,10 @@ class LlmTranslator:
         self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None
         self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                intra_threads=threads)
+        # (pack id, source, target) -> the prompt's fixed head as tokens (the part before the utterance), given
+        # to CTranslate2 as `static_prompt`: it computes the model state after it once per pair and reuses it.
+        # The cache lives and dies with this object, i.e. with the loaded pack.
+        self.static_prompts: dict[tuple[str, str, str], list[str] | None] = {}
 
     def prompt_text(self, text: str, src: languages.Language, tgt: languages.Language,
                     context: Sequence[tuple[str, str]] = ()) -> str:
@@ -137,6 +147,63 @@ class LlmTranslator:
         if self.bos and (not tokens or tokens[0] != self.bos):
             tokens.insert(0, self.bos)
         return tokens
+
+    def static_prompt(self, src: languages.Language, tgt: languages.Language) -> list[str] | None:
+        """Tokens of the prompt up to the utterance for this pair (cached), or None when the template's head
+        does not tokenise on its own exactly as inside the full prompt (then nothing is cached)."""
+        key = (self.manifest.id, src.code, tgt.code)
+        if key not in self.static_prompts:
+            marker = "\u2063TOLK\u2063"  # invisible separator: never in an utterance
+            rendered = self.prompt_text(marker, src, tgt)
+            # a space before the utterance belongs to its first token ("ĠWhere"), so it stays with the rest
+            head = rendered.split(marker)[0].rstrip(" ") if marker in rendered else ""
+            tokens = self.tokenizer.tokens(head) if head else []
+            if self.bos and tokens and tokens[0] != self.bos:
+                tokens.insert(0, self.bos)
+            probe = self.prompt_tokens("Probe sentence, with words.", src, tgt)
+            self.static_prompts[key] = tokens if tokens and probe[: len(tokens)] == tokens else None
+        return self.static_prompts[key]
+
+    def split_prompt(self, text: str, src: languages.Language, tgt: languages.Language,
+                     context: Sequence[tuple[str, str]] = ()) -> tuple[list[str] | None, list[str]]:
+        """(static head, per-turn rest) of the prompt tokens; (None, all) when the head cannot be split off."""
+        full = self.prompt_tokens(text, src, tgt, context)
+        head = None if context else self.static_prompt(src, tgt)
+        if head is None or full[: len(head)] != head:
+            return None, full
+        return head, full[len(head):]
+
+    def stream(self, text: str, source: str, target: str, context: Sequence[tuple[str, str]] = (),
+               cancel: Event | None = None) -> Iterator[str]:
+        """One sentence's translation as text pieces while it is generated (greedy, static prompt cached).
+        Stops at a stop token, at a blank line (the model is done translating), or when ``cancel`` is set."""
+        src, tgt = _check_languages(self.manifest, source, target)
+        head, rest = self.split_prompt(text, src, tgt, context)
+        steps = self.generator.generate_tokens(
+            rest, max_length=output_bound(len(self.tokenizer.tokens(text)), tgt), sampling_topk=1,
+            end_token=self.stop_ids or None, static_prompt=head, cache_static_prompt=head is not None)
+        ids: list[int] = []
+        sent = ""
+        try:
+            for step in steps:
+                if cancel is not None and cancel.is_set():
+                    return
+                ids.append(step.token_id)
+                decoded = self.tokenizer.decode(ids)
+                if decoded.endswith("\ufffd"):
+                    continue  # half of a multi-byte character: wait for the rest
+                cleaned = _cut_at_stop(decoded, self.stop)
+                decoded = (decoded if cleaned is None else cleaned).lstrip()
+                if len(decoded) > len(sent):
+                    # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
+                    common = len(os.path.commonprefix([sent, decoded]))
+                    piece, sent = decoded[max(common, len(sent)):], decoded
+                    if piece:
+                        yield piece
+                if cleaned is not None:
+                    return
+        finally:
+            steps.close()  # stops CTranslate2's decoding at its next step
 
     def translate(self, texts: Sequence[str], source: str, target: str,
                   context: Sequence[tuple[str, str]] = (), cancel: Event | None = None) -> list[Translation]:
@@ -157,6 +224,12 @@ class LlmTranslator:
             out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stop), src.code, tgt.code,
                                    n_in, len(ids), seconds))
         return out
+
+
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
+    """``text`` up to the first stop string or blank line, or None when it holds neither yet."""
+    cuts = [text.find(s) for s in (*stop, "\n\n") if s and s in text]
+    return text[: min(cuts)].rstrip() if cuts else None
 
 
 def clean_output(text: str, stop: Sequence[str]) -> str:
@@ -207,6 +280,16 @@ class Seq2SeqTranslator:
             text = self.tokenizer.decode_tokens([t for t in generated if t not in self._special]).strip()
             out.append(Translation(text, src.code, tgt.code, len(tokens), len(generated), seconds))
         return out
+
+    def stream(self, text: str, source: str, target: str, context: Sequence[tuple[str, str]] = (),
+               cancel: Event | None = None) -> Iterator[str]:
+        """Encoder-decoder packs translate the sentence whole (their decoder output is not streamed yet)."""
+        return _whole(self, text, source, target, context, cancel)
+
+
+def _whole(translator: Translator, text: str, source: str, target: str, context: Sequence[tuple[str, str]],
+           cancel: Event | None) -> Iterator[str]:
+    yield translator.translate([text], source, target, context=context, cancel=cancel)[0].text
 
 
 def load_translator(pack_dir: Path, manifest: PackManifest, **kwargs) -> Translator:

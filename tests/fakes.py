@@ -40,6 +40,21 @@ class FakeTranslator:
     manifest: PackManifest
     gate: threading.Event | None = None
     calls: list = field(default_factory=list)
+    gate_after: int = 0  # stream(): words sent before waiting for the gate
+    finished: list = field(default_factory=list)  # sentences whose stream() ran to the end
+
+    def stream(self, text, source, target, context=(), cancel=None):
+        """Word by word, like a model's token stream; waits on ``gate`` after ``gate_after`` words."""
+        self.calls.append([text])
+        for i, word in enumerate(text.upper().split(" ")):
+            if self.gate is not None and i >= self.gate_after:
+                while not self.gate.wait(0.01):
+                    if cancel is not None and cancel.is_set():
+                        return
+            if cancel is not None and cancel.is_set():
+                return
+            yield word if i == 0 else " " + word
+        self.finished.append(text)
 
     def translate(self, texts, source, target, context=(), cancel=None):
         self.calls.append(list(texts))

@@ -1,5 +1,6 @@
 """The Turn state machine with fake engines: event order, cancellation, bad input."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -124,9 +125,9 @@ def test_earlier_turns_are_passed_as_context_when_enabled():
     seen = []
 
     class ContextTranslator(FakeTranslator):
-        def translate(self, texts, source, target, context=(), cancel=None):
+        def stream(self, text, source, target, context=(), cancel=None):
             seen.append(list(context))
-            return super().translate(texts, source, target, context, cancel)
+            return super().stream(text, source, target, context, cancel)
 
     translator = ContextTranslator(mt_manifest())
     interp = Interpreter(FakeAsr("x"), translator, FakeVoices(), InterpreterConfig(context_turns=2))
@@ -141,3 +142,85 @@ def test_say_speaks_without_translating():
     events = interp.say("Hello there. Bye.", "en").collect(timeout=10)
     assert [type(e).__name__ for e in events if isinstance(e, ev.AudioOut)] == ["AudioOut", "AudioOut"]
     assert translator.calls == [] and voices.spoken == [("Hello there.", "en"), ("Bye.", "en")]
+
+
+def test_first_audio_is_out_before_the_sentence_is_translated():
+    """Clause streaming: the first clause is spoken while the model is still generating the rest."""
+    gate = threading.Event()
+    interp, translator, voices = make("Where is the nearest pharmacy, please, and when does it open?", gate=gate)
+    translator.gate_after = 7  # the model "stalls" after "WHERE IS THE NEAREST PHARMACY, PLEASE, AND"
+    turn = interp.interpret(SPEECH, pair=["en", "es"])
+    first_audio, seen = None, []
+    for event in turn.events(timeout=10):
+        seen.append(event)
+        if isinstance(event, ev.AudioOut):
+            first_audio = event
+            break
+    assert first_audio is not None and translator.finished == []  # audio while the translation is unfinished
+    assert voices.spoken == [("WHERE IS THE NEAREST PHARMACY,", "es")]
+    gate.set()
+    events = turn.collect(timeout=10)
+    assert ev.joined_translation(seen + events) == "WHERE IS THE NEAREST PHARMACY, PLEASE, AND WHEN DOES IT OPEN?"
+    assert translator.finished == ["Where is the nearest pharmacy, please, and when does it open?"]
+    interp.close()
+
+
+def test_cancel_during_clause_streaming_leaves_the_worker_ready():
+    gate = threading.Event()
+    interp, translator, voices = make("Where is the nearest pharmacy, please, and when does it open?", gate=gate)
+    translator.gate_after = 7
+    turn = interp.interpret(SPEECH, pair=["en", "es"])
+    next(e for e in turn.events(timeout=10) if isinstance(e, ev.AudioOut))
+    turn.cancel()
+    events = turn.collect(timeout=10)
+    assert events[-1].cancelled and translator.finished == []
+    gate.set()
+    again = interp.translate_text("Thank you.", "en", "es").collect(timeout=10)
+    assert ev.joined_translation(again) == "THANK YOU." and not again[-1].cancelled
+    interp.close()
+
+
+def test_simultaneous_mode_translates_committed_sentences_while_talking():
+    """A sentence committed by two agreeing partial decodes is translated before the person stops; after the
+    end of speech only the rest is left, and nothing is spoken before it."""
+    text = "Good morning. Where is the station please?"
+    interp, translator, voices = make(text, partial_every_seconds=1.0)
+    turn = interp.start_live(pair=["en", "es"])
+    for second in range(7):  # partial decodes hear 1..7 words; "Good morning." is committed by the third
+        turn.feed(np.full(16000, 0.2, dtype=np.float32))
+        deadline = time.monotonic() + 5
+        while turn._partial_busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    deadline = time.monotonic() + 5
+    while not translator.finished and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert translator.finished == ["Good morning."] and voices.spoken == []  # translated, not spoken
+    turn.finish()
+    events = turn.collect(timeout=10)
+    assert ev.joined_translation(events) == "GOOD MORNING. WHERE IS THE STATION PLEASE?"
+    assert translator.calls == [["Good morning."], ["Where is the station please?"]]  # no second pass
+    assert [s for s, _ in voices.spoken] == ["GOOD MORNING.", "WHERE IS THE STATION PLEASE?"]
+    interp.close()
+
+
+def test_cancel_during_simultaneous_translation_leaves_the_worker_ready():
+    gate = threading.Event()
+    interp, translator, voices = make("Good morning. Where is the station please?", gate=gate,
+                                      partial_every_seconds=1.0)
+    turn = interp.start_live(pair=["en", "es"])
+    for second in range(4):
+        turn.feed(np.full(16000, 0.2, dtype=np.float32))
+        deadline = time.monotonic() + 5
+        while turn._partial_busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    deadline = time.monotonic() + 5
+    while not translator.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert translator.calls == [["Good morning."]]  # the early translation is running (held at the gate)
+    turn.cancel()
+    turn.finish()
+    assert turn.collect(timeout=10)[-1].cancelled
+    gate.set()
+    again = interp.translate_text("Thank you.", "en", "es").collect(timeout=10)
+    assert ev.joined_translation(again) == "THANK YOU."
+    interp.close()

@@ -393,7 +393,7 @@ def _turn_reply(events: list[ev.Event]) -> Reply:
     if any(isinstance(e, ev.NoSpeech) for e in events):
         return fail(ErrorCode.NO_SPEECH, "no speech heard")
     heard = next((e for e in events if isinstance(e, ev.FinalText)), None)
-    translation = " ".join(e.text for e in events if isinstance(e, ev.TranslationText))
+    translation = ev.joined_translation(events)
     target = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)
     data = {"translation": translation, "language": target}
     text = translation
