@@ -25,7 +25,7 @@ from tolk.device import events as ev
 from tolk.models import languages
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
-from tolk.models.clauses import Clause, ClauseCutter, join_clauses
+from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, Clause, ClauseCutter, join_clauses
 from tolk.models.sentences import split_sentences
 from tolk.models.translate import Translator
 from tolk.models.tts import SpeechRouter
@@ -377,7 +377,8 @@ class Interpreter:
     def _stream_sentence(self, turn: Turn, sentence: str, source: str, target: str,
                          timings: dict[str, float]) -> str:
         """Translate one sentence and speak each clause as soon as it is complete; returns the translation."""
-        cutter, clauses = ClauseCutter(), []
+        cutter = ClauseCutter(first_min_chars=FIRST_CLAUSE_MIN_CHARS if turn.clauses_said == 0 else None)
+        clauses: list[Clause] = []
         pieces = self._translation_pieces(turn, sentence, source, target)
         started = time.monotonic()
         try:

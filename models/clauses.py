@@ -18,6 +18,9 @@ from tolk.models.sentences import is_abbreviation
 # chopped in Piper and espeak-ng, and cost a TTS start-up each; at 24 characters the first clause of a typical
 # translated sentence ("Disculpe, ¿dónde está la farmacia más cercana?") is the whole first phrase.
 MIN_CLAUSE_CHARS = 24
+# The turn's first clause sets when the listener hears anything, and a comma is a natural pause: it may be short
+# ("Lo siento,", "Entschuldigung,"). Later clauses are synthesised while earlier ones play, so they can be longer.
+FIRST_CLAUSE_MIN_CHARS = 8
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[。！？]+[」』”）]*|[؟।॥]+(?=\s)")
 _CLAUSE_END = re.compile(r"[,;:]+[\"'”’»)\]]*(?=\s)|[，；：、]+|[،؛]+(?=\s)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -38,8 +41,9 @@ class Clause:
 class ClauseCutter:
     """Feed text pieces as they are generated; take complete clauses as soon as they exist."""
 
-    def __init__(self, min_chars: int = MIN_CLAUSE_CHARS) -> None:
+    def __init__(self, min_chars: int = MIN_CLAUSE_CHARS, first_min_chars: int | None = None) -> None:
         self.min_chars = min_chars
+        self.first_min_chars = min_chars if first_min_chars is None else first_min_chars
         self._buffer = ""
         self._first = True
 
@@ -67,8 +71,9 @@ class ClauseCutter:
         """End of the earliest complete clause in the buffer, if any."""
         sentence = next((m.end() for m in _SENTENCE_END.finditer(self._buffer)
                          if not (m.group().startswith(".") and is_abbreviation(self._buffer[: m.start()]))), None)
+        least = self.first_min_chars if self._first else self.min_chars
         clause = next((m.end() for m in _CLAUSE_END.finditer(self._buffer)
-                       if spoken_length(self._buffer[: m.start()].strip()) >= self.min_chars), None)
+                       if spoken_length(self._buffer[: m.start()].strip()) >= least), None)
         cuts = [c for c in (sentence, clause) if c is not None]
         return min(cuts) if cuts else None
 

@@ -62,3 +62,9 @@ def test_static_prompt_is_cached_per_pack_and_pair_and_dropped_with_the_pack(rea
     assert translator.split_prompt("Hi.", en, es, context=[("a", "b")])[0] is None  # context: no static head
     reloaded = load_translator(pack.path, pack.manifest)  # a pack change loads a new translator: empty cache
     assert reloaded.static_prompts == {}
+
+
+def test_the_turns_first_clause_may_be_short():
+    cutter = ClauseCutter(first_min_chars=8)
+    assert [c.text for c in cutter.feed("Lo siento, ¿dónde está, por favor, la farmacia? ")] == [
+        "Lo siento,", "¿dónde está, por favor, la farmacia?"]
