@@ -7,7 +7,6 @@ speaker and LEDs only consume it. A new talk press cancels whatever is running.
 """
 from __future__ import annotations
 
-import enum
 import logging
 import queue
 import threading
@@ -23,23 +22,14 @@ from tolk.audio.endpoint import Endpointer, Segment
 from tolk.device import events as ev
 from tolk.device.history import History
 from tolk.device.interpreter import Interpreter, LiveTurn, Turn
-from tolk.device.settings import MODES, SettingsFile
+from tolk.device.menus import Menu, MenuActions
+from tolk.device.settings import SettingsFile
+from tolk.device.state import State
 from tolk.models import languages
-from tolk.ui import screens as sc
 from tolk.models.errors import ErrorCode
+from tolk.ui import screens as sc
 
 log = logging.getLogger(__name__)
-
-
-class State(str, enum.Enum):
-    BOOTING = "booting"
-    READY = "ready"
-    LISTENING = "listening"
-    TRANSCRIBING = "transcribing"
-    TRANSLATING = "translating"
-    SPEAKING = "speaking"
-    MENU = "menu"
-    ERROR = "error"
 
 
 BUTTONS = ("talk_a", "talk_b", "swap", "menu", "select", "up", "down", "power")
@@ -66,14 +56,7 @@ class _Result:
     back_translation: str = ""
 
 
-@dataclass
-class _Menu:
-    title: str
-    items: list[tuple[str, Callable[[], None]]]
-    selected: int = 0
-
-
-class Controller:
+class Controller(MenuActions):
     def __init__(self, interpreter: Interpreter, mic: Microphone, speaker: Speaker, settings_file: SettingsFile,
                  history: History | None, *, on_state: Callable[[State, State], None] | None = None,
                  shutdown: Callable[[], None] | None = None, retry_seconds: float = 2.0,
@@ -91,7 +74,7 @@ class Controller:
         self.partial = ""
         self.result: _Result | None = None
         self.error: tuple[ErrorCode, str, str] | None = None  # code, message, action
-        self.menu_stack: list[_Menu] = []
+        self.menu_stack: list[Menu] = []
         self._mic_on = False
         self._endpointer = Endpointer()
         self._preroll: deque[np.ndarray] = deque(maxlen=6)
@@ -326,100 +309,11 @@ class Controller:
             self.interpreter.config = replace(self.interpreter.config,
                                               back_translation=self.settings.back_translation)
 
-    def _open_main_menu(self) -> None:
-        self.menu_stack = [self._main_menu()]
-        self._set_state(State.MENU)
-
-    def _main_menu(self) -> _Menu:
-        s = self.settings
-        lang_name = lambda code: languages.get(code).native_name  # noqa: E731
-        count = self.history.count() if self.history is not None else 0
-        items = [
-            (f"Language A: {lang_name(s.lang_a)}", lambda: self._push_language_menu("lang_a")),
-            (f"Language B: {lang_name(s.lang_b)}", lambda: self._push_language_menu("lang_b")),
-            (f"Mode: {s.mode}", self._next_mode),
-            (f"Volume: {round(s.volume * 100)}%", self._next_volume),
-            (f"Back-translation: {'on' if s.back_translation else 'off'}",
-             lambda: self._refresh_after(back_translation=not s.back_translation)),
-            (f"History: {'on' if s.history else 'off'} ({count})", self._push_history_menu),
-            ("Wipe history", self._wipe_history),
-            ("Close menu", self._close_menu),
-        ]
-        return _Menu("Settings", items)
-
-    def _refresh_after(self, **changes) -> None:
-        self.set_settings(**changes)
-        selected = self.menu_stack[-1].selected
-        self.menu_stack[-1] = self._main_menu()
-        self.menu_stack[-1].selected = selected
-
-    def _next_mode(self) -> None:
-        self._refresh_after(mode=MODES[(MODES.index(self.settings.mode) + 1) % len(MODES)])
-        if self.settings.mode == "hands-free":
-            self._start_hands_free()
-        elif self._mic_on:
-            self.mic.stop()
-            self._mic_on = False
-
-    def _next_volume(self) -> None:
-        steps = (0.2, 0.4, 0.6, 0.8, 1.0)
-        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.settings.volume))
-        self._refresh_after(volume=steps[(current + 1) % len(steps)])
-
-    def _push_language_menu(self, field: str) -> None:
-        other = self.settings.lang_b if field == "lang_a" else self.settings.lang_a
-        choices = [lang for lang in languages.LANGUAGES
-                   if lang.code != other and lang.code in self.interpreter.translator.manifest.languages]
-
-        def choose(code: str) -> Callable[[], None]:
-            def apply() -> None:
-                self.set_settings(**{field: code})
-                self.menu_stack = [self._main_menu()]
-            return apply
-
-        current = getattr(self.settings, field)
-        menu = _Menu("Language A" if field == "lang_a" else "Language B",
-                     [(f"{lang.native_name} ({lang.english_name})", choose(lang.code)) for lang in choices])
-        menu.selected = next((i for i, lang in enumerate(choices) if lang.code == current), 0)
-        self.menu_stack.append(menu)
-
-    def _push_history_menu(self) -> None:
-        entries = self.history.recent(50) if self.history is not None else []
-        items = [(f"Turn history: {'on' if self.settings.history else 'off'}",
-                  lambda: (self.set_settings(history=not self.settings.history), self._close_menu()))]
-        for entry in entries:
-            items.append((f"{entry.source_text} → {entry.translation}",
-                          lambda e=entry: self._replay(e.translation, e.target_lang)))
-        self.menu_stack.append(_Menu("History", items))
-
     def _replay(self, text: str, language: str) -> None:
         self._close_menu()
         self.cancel_turn()
         self.result = _Result(language, language, translation=text)
         self.turn = self.interpreter.say(text, language)
-
-    def _wipe_history(self) -> None:
-        if self.history is not None:
-            self.history.wipe()
-        self.notice = "History wiped"
-        self._close_menu()
-
-    def _close_menu(self) -> None:
-        self.menu_stack = []
-        self._set_state(State.READY)
-
-    def _menu_button(self, name: str) -> None:
-        menu = self.menu_stack[-1]
-        if name == "up":
-            menu.selected = (menu.selected - 1) % len(menu.items)
-        elif name == "down":
-            menu.selected = (menu.selected + 1) % len(menu.items)
-        elif name == "select":
-            menu.items[menu.selected][1]()
-        elif name == "menu":  # back
-            self.menu_stack.pop()
-            if not self.menu_stack:
-                self._set_state(State.READY)
 
     def low_battery_shutdown(self, percent: int) -> None:
         """Say why on the screen, then shut down cleanly (posted by the battery watch; runs on the main loop)."""

@@ -133,9 +133,11 @@ class Session:
             self._byte(byte)
 
     def _byte(self, byte: int) -> None:
+        if self._escape == b"\x1b" and byte != 0x5B:
+            self._escape = b""  # a lone ESC: drop it, but the byte after it (Enter, a letter) still counts
         if self._escape or byte == 0x1B:
             self._escape += bytes([byte])
-            if len(self._escape) >= 3 or (len(self._escape) == 2 and self._escape[1:] != b"["):
+            if len(self._escape) >= 3:
                 seq, self._escape = self._escape, b""
                 if seq in (b"\x1b[A", b"\x1b[B"):
                     self._history_step(-1 if seq == b"\x1b[A" else 1)
