@@ -164,6 +164,8 @@ def test_line_editing_history_and_completion(rig):
     assert b"state: ready" in rig.read_until(b"tolk> ")
     rig.send(b"\x1b[A\r")  # up arrow: the last command again
     assert b"state: ready" in rig.read_until(b"tolk> ")
+    rig.send(b"version\x1b\r")  # a stray ESC right before Enter: the Enter still submits the line
+    assert b"tolk " in rig.read_until(b"tolk> ", timeout=5)
 
 
 def test_bad_input_gets_an_error_and_the_console_stays_usable(rig):
