@@ -55,6 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-chars", type=int, default=260, help="skip longer articles (default %(default)s)")
     p.add_argument("--directions", help="comma-separated src-tgt pairs (default: the standard set)")
     p.add_argument("-o", "--output", type=Path, default=Path("out/mt-eval"), help="report folder")
+    p.add_argument("--streamed", action="store_true",
+                   help="translate as the device does: sentence by sentence, streamed into clauses")
     parser.set_defaults(func=run)
 
 
@@ -84,9 +86,10 @@ def cmd_eval(args: argparse.Namespace, store: PackStore) -> int:
                   else list(quality.DEFAULT_DIRECTIONS))
     udhr_dir = udhr.ensure_udhr(paths.cache_dir())
     progress = Progress()
-    results = {p.id: evaluate.evaluate_pack(p, udhr_dir, directions, args.articles, args.max_chars, progress.step)
-               for p in packs}
-    report = evaluate.write_report(results, args.output, {"articles": args.articles, "max_chars": args.max_chars})
+    results = {p.id: evaluate.evaluate_pack(p, udhr_dir, directions, args.articles, args.max_chars, progress.step,
+                                            streamed=args.streamed) for p in packs}
+    report = evaluate.write_report(results, args.output, {"articles": args.articles, "max_chars": args.max_chars,
+                                                          "path": "streamed" if args.streamed else "whole"})
     print(report.read_text())
     return 0
 

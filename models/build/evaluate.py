@@ -20,8 +20,24 @@ from tolk.models.translate import load_translator
 log = logging.getLogger(__name__)
 
 
+def streamed_translation(translator, text: str, src: str, tgt: str) -> str:
+    """What the device produces: sentence by sentence, each streamed token by token (static prompt cached),
+    cut into clauses and joined as the model wrote them."""
+    from tolk.models import languages
+    from tolk.models.clauses import ClauseCutter, join_clauses
+    from tolk.models.sentences import split_sentences
+
+    sep = " " if languages.get(tgt).spaced else ""
+    out = []
+    for sentence in split_sentences(text):
+        cutter = ClauseCutter()
+        clauses = [c for piece in translator.stream(sentence, src, tgt) for c in cutter.feed(piece)]
+        out.append(join_clauses(clauses + cutter.flush()))
+    return sep.join(out)
+
+
 def evaluate_pack(pack: InstalledPack, udhr_dir: Path, directions: Sequence[tuple[str, str]],
-                  articles: int, max_chars: int, progress=print) -> list[quality.DirectionScore]:
+                  articles: int, max_chars: int, progress=print, streamed: bool = False) -> list[quality.DirectionScore]:
     started = time.perf_counter()
     translator = load_translator(pack.path, pack.manifest)
     progress(f"{pack.id}: loaded in {time.perf_counter() - started:.1f} s")
@@ -29,6 +45,10 @@ def evaluate_pack(pack: InstalledPack, udhr_dir: Path, directions: Sequence[tupl
     def translate(texts: list[str], src: str, tgt: str) -> tuple[list[str], int]:
         outputs, tokens = [], 0
         for text in texts:  # batch 1, as on the device
+            if streamed:
+                outputs.append(streamed_translation(translator, text, src, tgt))
+                tokens += len(translator.tokenizer.tokens(outputs[-1]))
+                continue
             (result,) = translator.translate([text], src, tgt)
             outputs.append(result.text)
             tokens += result.tokens_out
