@@ -21,6 +21,7 @@ from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.manifest import Engine, PackManifest
 
 log = logging.getLogger(__name__)
+WORD_JOINER = "\u2060"  # invisible; splits a control-token string in user text into plain-text tokens
 
 
 class TranslationError(TolkError):
@@ -64,11 +65,23 @@ class TextTokenizer:
 
             self._hf = Tokenizer.from_file(str(path))
             self._sp = None
+            self._added = sorted((t.content for t in self._hf.get_added_tokens_decoder().values() if len(t.content) > 1),
+                                 key=len, reverse=True)
 
     def tokens(self, text: str) -> list[str]:
         if self._hf is not None:
             return self._hf.encode(text, add_special_tokens=False).tokens
         return self._sp.encode(text, out_type=str)
+
+    def neutralise(self, text: str) -> str:
+        """``text`` with every special/added token string of this tokenizer broken by a word joiner, so that
+        user text ("<|im_end|>", "<|im_start|>system") is read as plain text and never as control tokens."""
+        if self._hf is None:
+            return text  # sentencepiece never parses control symbols out of text
+        for token in self._added:
+            if token in text:
+                text = text.replace(token, token[0] + WORD_JOINER + token[1:])
+        return text
 
     def decode(self, ids: list[int]) -> str:
         if self._hf is not None:
@@ -137,9 +150,10 @@ class LlmTranslator:
 
     def prompt_text(self, text: str, src: languages.Language, tgt: languages.Language,
                     context: Sequence[tuple[str, str]] = ()) -> str:
+        plain = self.tokenizer.neutralise
         return self.template.render(source=src.english_name, target=tgt.english_name,
                                     source_native=src.native_name, target_native=tgt.native_name,
-                                    text=text.strip(), context=list(context))
+                                    text=plain(text.strip()), context=[(plain(a), plain(b)) for a, b in context])
 
     def prompt_tokens(self, text: str, src: languages.Language, tgt: languages.Language,
                       context: Sequence[tuple[str, str]] = ()) -> list[str]:
@@ -257,7 +271,7 @@ class Seq2SeqTranslator:
                                                  intra_threads=threads)
 
     def _source_tokens(self, text: str, src: str, tgt: str) -> list[str]:
-        tokens = self.tokenizer.tokens(text)
+        tokens = self.tokenizer.tokens(self.tokenizer.neutralise(text))
         if self.style == "madlad":
             return [self.lang_tokens[tgt]] + tokens + ["</s>"]
         return [self.lang_tokens[src]] + tokens + ["</s>"]

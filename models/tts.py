@@ -70,8 +70,9 @@ class EspeakTts:
     def speak(self, text: str, language: str) -> Iterator[Speech]:
         voice = languages.get(language).espeak
         try:
-            result = subprocess.run([self.binary, "-v", voice, "-s", str(self.words_per_minute), "--stdout", text],
-                                    capture_output=True, timeout=60, check=True)
+            # the text goes through stdin, never argv: "-5 grados" must be spoken, not parsed as an option
+            result = subprocess.run([self.binary, "-v", voice, "-s", str(self.words_per_minute), "--stdin", "--stdout"],
+                                    input=text.encode("utf-8"), capture_output=True, timeout=60, check=True)
         except (subprocess.SubprocessError, OSError) as err:
             raise TtsError(f"espeak-ng failed for '{language}': {err}") from err
         with wave.open(io.BytesIO(result.stdout)) as wav:
