@@ -203,7 +203,7 @@ class LlmTranslator:
                 if cancel is not None and cancel.is_set():
                     return
                 ids.append(step.token_id)
-                decoded = self.tokenizer.decode(ids)
+                decoded = self.tokenizer.decode(ids).replace(WORD_JOINER, "")
                 if decoded.endswith("\ufffd"):
                     continue  # half of a multi-byte character: wait for the rest
                 cleaned = _cut_at_stop(decoded, self.stop)
@@ -248,6 +248,7 @@ def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
 
 def clean_output(text: str, stop: Sequence[str]) -> str:
     """Trim the model's answer to the translation: first paragraph, no stop strings."""
+    text = text.replace(WORD_JOINER, "")
     for s in stop:
         text = text.split(s)[0]
     return text.strip().split("\n\n")[0].strip()
