@@ -64,6 +64,8 @@ class Controller(MenuActions):
         self.interpreter, self.mic, self.speaker = interpreter, mic, speaker
         self.settings_file, self.history = settings_file, history
         self.settings, self.notice = settings_file.load()
+        if history is not None and history.moved_aside is not None:
+            self.notice = "History was damaged: kept aside, a new one started"
         self.on_state, self.shutdown_hook, self.retry_seconds = on_state, shutdown, retry_seconds
         self.rescan_devices = rescan_devices  # e.g. audio.devices.rescan on the board
         self.inputs: "queue.Queue[object]" = queue.Queue()

@@ -32,15 +32,49 @@ class HistoryEntry:
 
 
 class History:
+    """The history database. A damaged one (garbage, truncated, a folder in its place) never stops the device:
+    it is moved aside (kept, for a person to inspect) and a fresh one starts; ``moved_aside`` says where."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        self.moved_aside: Path | None = None
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, OSError) as err:
+            self.moved_aside = self._move_aside()
+            log.warning("history %s is damaged (%s): moved to %s, starting a fresh one", self.path, err,
+                        self.moved_aside)
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path.exists() and not self.path.is_file():
+            raise sqlite3.DatabaseError(f"{self.path} is not a file")
+        fresh = not self.path.exists()
+        db = sqlite3.connect(str(self.path), check_same_thread=False)
+        try:
+            if fresh:
+                self.path.chmod(0o600)  # what people said is private
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute(_SCHEMA)
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            db.commit()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        target = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        self.path.rename(target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists():
+                side.rename(target.with_name(target.name + suffix))
+        return target
 
     def add(self, source_lang: str, target_lang: str, source_text: str, translation: str,
             at: float | None = None) -> int:
