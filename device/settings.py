@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, replace
@@ -35,13 +36,17 @@ class Settings:
     back_translation: bool = False
 
     def __post_init__(self) -> None:
+        for name, kind in _TYPES.items():
+            value = getattr(self, name)
+            if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+                raise SettingsError(f"{name} must be {_TYPE_NAMES[name]}, not {value!r:.40}")
         for code in (self.lang_a, self.lang_b):
             languages.get(code)
         if self.lang_a == self.lang_b:
             raise SettingsError("the two languages of the pair must differ")
         if self.mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}")
-        if not 0.0 <= float(self.volume) <= 1.0:
+        if not (math.isfinite(self.volume) and 0.0 <= self.volume <= 1.0):
             raise SettingsError("volume must be between 0 and 1")
 
     def with_changes(self, **changes) -> "Settings":
@@ -52,13 +57,37 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Settings":
+        """Strict: every known field must be valid."""
+        settings, bad = cls.from_dict_lenient(data)
+        if bad:
+            raise SettingsError(bad[0][1])
+        return settings
+
+    @classmethod
+    def from_dict_lenient(cls, data: object) -> tuple["Settings", list[tuple[str, str]]]:
+        """Each valid field taken, each bad one left at its default: (settings, [(field, why), ...])."""
         if not isinstance(data, dict):
-            raise SettingsError("settings must be a JSON object")
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        try:
-            return cls(**known)
-        except TypeError as err:
-            raise SettingsError(str(err)) from err
+            return cls(), [("settings", "settings must be a JSON object")]
+        settings, bad = cls(), []
+        pair = {k: data[k] for k in ("lang_a", "lang_b") if k in data}
+        try:  # the pair together first: ("es", "en") must not clash with the default lang_b on the way
+            settings = replace(settings, **pair)
+            pair = {}
+        except (TolkError, ValueError, TypeError):
+            pass
+        for name in cls.__dataclass_fields__:
+            if name in data and (name in pair or name not in ("lang_a", "lang_b")):
+                try:
+                    settings = replace(settings, **{name: data[name]})
+                except (TolkError, ValueError, TypeError) as err:
+                    bad.append((name, getattr(err, "message", str(err))))
+        return settings, bad
+
+
+_TYPES = {"lang_a": str, "lang_b": str, "mode": str, "volume": (int, float), "history": bool,
+          "back_translation": bool}
+_TYPE_NAMES = {"lang_a": "a language code", "lang_b": "a language code", "mode": "text", "volume": "a number",
+               "history": "true or false", "back_translation": "true or false"}
 
 
 class SettingsFile:
@@ -74,9 +103,15 @@ class SettingsFile:
         except (OSError, UnicodeDecodeError) as err:
             return self._damaged(f"unreadable ({err})")
         try:
-            return Settings.from_dict(json.loads(text)), ""
-        except (json.JSONDecodeError, TolkError, ValueError, TypeError) as err:
-            return self._damaged(str(err))
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError, ValueError) as err:
+            return self._damaged(str(err)[:200])
+        settings, bad = Settings.from_dict_lenient(data)
+        if bad:  # the good fields stay; bad ones take their defaults (not saved until a person changes one)
+            log.warning("settings file %s: bad values %s; defaults used for them", self.path, bad)
+            return settings, (f"Settings reset: {', '.join(name for name, _ in bad)} "
+                              f"[{ErrorCode.SETTINGS_BAD}]")
+        return settings, ""
 
     def _damaged(self, why: str) -> tuple[Settings, str]:
         log.warning("settings file %s is damaged (%s); using defaults", self.path, why)
@@ -84,7 +119,7 @@ class SettingsFile:
             os.replace(self.path, self.path.with_suffix(".damaged"))
         except OSError:
             pass
-        return Settings(), "Settings were damaged and have been reset [SETTINGS-BAD]"
+        return Settings(), f"Settings were damaged and have been reset [{ErrorCode.SETTINGS_BAD}]"
 
     def save(self, settings: Settings) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
