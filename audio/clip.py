@@ -7,6 +7,7 @@ uses) so WAV, FLAC, MP3, Ogg/Opus and M4A all work at any sample rate.
 from __future__ import annotations
 
 import logging
+import math
 import wave
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import numpy as np
 from tolk.models.errors import ErrorCode, TolkError
 from tolk.models.pcm import ASR_RATE, to_float32, to_int16
 
-__all__ = ["ASR_RATE", "AudioError", "CorruptAudioError", "load_audio", "resample", "rms_level", "to_float32",
+__all__ = ["ASR_RATE", "AudioError", "AudioTooLongError", "CorruptAudioError", "load_audio", "resample", "rms_level", "to_float32",
            "to_int16", "write_wav"]
 log = logging.getLogger(__name__)
 
@@ -28,20 +29,52 @@ class CorruptAudioError(AudioError, ValueError):
     code = ErrorCode.AUDIO_CORRUPT
 
 
-def load_audio(path: Path, rate: int = ASR_RATE) -> np.ndarray:
-    """Decode ``path`` to mono float32 at ``rate`` Hz; a clear error if it is not readable audio."""
-    from faster_whisper.audio import decode_audio
+class AudioTooLongError(AudioError):
+    code = ErrorCode.AUDIO_TOO_LONG
 
+
+def load_audio(path: Path, rate: int = ASR_RATE, max_seconds: float | None = None) -> np.ndarray:
+    """Decode ``path`` to mono float32 at ``rate`` Hz; a clear error if it is not readable audio.
+
+    Decoding streams and stops as soon as the audio is longer than ``max_seconds``: a small file that
+    holds hours of (compressible) sound never fills the memory.
+    """
     path = Path(path)
+    if max_seconds is not None and not (math.isfinite(max_seconds) and max_seconds > 0):
+        raise AudioError(f"the length limit must be a positive number of seconds, not {max_seconds}")
     if not path.is_file():
         raise AudioError(f"{path}: no such audio file", code=ErrorCode.AUDIO_MISSING)
+    limit = None if max_seconds is None else int(max_seconds * rate)
     try:
-        audio = decode_audio(str(path), sampling_rate=rate)
+        audio = _decode(path, rate, limit)
+    except AudioTooLongError:
+        raise
     except Exception as err:  # PyAV raises many error types for damaged input
         raise CorruptAudioError(f"{path.name}: not a readable audio file ({type(err).__name__}: {err})") from err
     if audio.size == 0:
         raise CorruptAudioError(f"{path.name}: the file holds no audio samples")
-    return np.ascontiguousarray(audio, dtype=np.float32)
+    if not np.isfinite(audio).all():
+        raise CorruptAudioError(f"{path.name}: the audio holds NaN or infinite samples")
+    return audio
+
+
+def _decode(path: Path, rate: int, limit: int | None) -> np.ndarray:
+    import av
+
+    chunks, total = [], 0
+    with av.open(str(path), metadata_errors="ignore") as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                samples = out.to_ndarray().reshape(-1)
+                chunks.append(samples.astype(np.float32, copy=False))
+                total += samples.size
+            if limit is not None and total > limit:
+                raise AudioTooLongError(f"{path.name}: longer than the {limit / rate:.0f} s limit for one turn; "
+                                        f"speak in shorter parts")
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+    return np.ascontiguousarray(np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:

@@ -58,3 +58,39 @@ def test_missing_empty_and_garbage_files(tmp_path):
     (tmp_path / "text.mp3").write_text("this is not audio at all " * 40)
     with pytest.raises(CorruptAudioError, match="text.mp3"):
         load_audio(tmp_path / "text.mp3")
+
+
+def _silent_flac(path, seconds: int, rate: int = 8000):
+    import av
+
+    with av.open(str(path), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=rate, layout="mono")
+        block = np.zeros((1, rate), dtype=np.int16)
+        for _ in range(seconds):
+            frame = av.AudioFrame.from_ndarray(block, format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def test_a_long_file_is_refused_while_decoding_not_after(tmp_path):
+    """10 minutes of silence compress to almost nothing: the decode stops at the limit, with the code."""
+    from tolk.audio.clip import AudioTooLongError
+
+    flac = _silent_flac(tmp_path / "long.flac", 600)
+    assert flac.stat().st_size < 2_000_000
+    with pytest.raises(AudioTooLongError) as caught:
+        load_audio(flac, max_seconds=30)
+    assert caught.value.code == "AUDIO-TOO-LONG"
+    assert load_audio(_silent_flac(tmp_path / "short.flac", 2), max_seconds=30).size == 32000
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), 0, -1])
+def test_a_bad_length_limit_is_refused(tmp_path, limit):
+    from tolk.audio.clip import AudioError
+
+    with pytest.raises(AudioError):
+        load_audio(_silent_flac(tmp_path / "short.flac", 1), max_seconds=limit)

@@ -247,7 +247,8 @@ class Console:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["interpret"])
         handle = self._live()
         settings = handle.controller.settings
-        audio = load_audio(Path(args[0]))
+        interpreter = handle.controller.interpreter
+        audio = load_audio(Path(args[0]), max_seconds=interpreter.config.max_seconds)
         turn = handle.controller.interpreter.interpret(audio, pair=(settings.lang_a, settings.lang_b))
         return _turn_reply(self._turn_events(turn))
 
