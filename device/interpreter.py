@@ -40,6 +40,7 @@ class AudioTooLongError(TolkError):
 @dataclass(frozen=True)
 class InterpreterConfig:
     max_seconds: float = 30.0  # longer input is refused with a clear message
+    max_text_chars: int = 2000  # text turns (translate, say): ~4x what 30 s of speech holds
     back_translation: bool = False
     phrase_cache_size: int = 256  # short sentences translated before are not translated again
     phrase_cache_max_chars: int = 60
@@ -210,7 +211,15 @@ class Interpreter:
         turn._started_event = True
         return turn
 
+    def _check_text(self, text: str) -> None:
+        if not text or not text.strip():
+            raise TolkError(code=ErrorCode.TEXT_EMPTY)
+        if len(text) > self.config.max_text_chars:
+            raise TolkError(f"{len(text):,} characters is over the {self.config.max_text_chars:,} limit for one turn",
+                            code=ErrorCode.TEXT_TOO_LONG)
+
     def translate_text(self, text: str, source: str, target: str) -> Turn:
+        self._check_text(text)
         self._check([source, target])
         turn = Turn(next(self._ids), None, text, (languages.get(source).code,), languages.get(source).code,
                     languages.get(target).code)
@@ -219,6 +228,7 @@ class Interpreter:
 
     def say(self, text: str, language: str) -> Turn:
         """Speak ``text`` in ``language`` (history replay, console `say`)."""
+        self._check_text(text)
         code = languages.get(language).code
         turn = Turn(next(self._ids), None, text, (code,), code, code, speak_only=True)
         self._jobs.put(turn)
@@ -438,7 +448,9 @@ class Interpreter:
             text, source = turn.text or "", turn.forced
         target = _resolve_target(source, turn.allowed, turn.target)
         if target == source:
-            raise UnknownLanguageError(f"source and target are both '{source}'")
+            name = languages.get(source).english_name
+            raise TolkError(f"heard {name}, which is also the language to translate into: nothing to translate",
+                            code=ErrorCode.LANG_SAME)
         sentences = split_sentences(text)
         if not sentences:
             turn.emit(ev.NoSpeech(turn.id, message="Nothing to translate"))

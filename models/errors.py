@@ -44,6 +44,9 @@ class ErrorCode(StrEnum):
     FETCH_FAILED = "FETCH-FAILED", "Fetching model sources failed.", "Check the pinned sources and try again."
     CONVERT_FAILED = "CONVERT-FAILED", "Converting a model failed.", "See the message; check the source model."
     LANG_UNKNOWN = "LANG-UNKNOWN", "Unknown or unsupported language.", "Choose a language from the menu."
+    LANG_SAME = "LANG-SAME", "Source and target are the same language.", "Choose two different languages."
+    TEXT_EMPTY = "TEXT-EMPTY", "There is no text to translate.", "Give some text."
+    TEXT_TOO_LONG = "TEXT-TOO-LONG", "The text is too long for one turn.", "Send it in shorter parts."
     # the stages of a turn
     NO_SPEECH = "NO-SPEECH", "No speech heard.", "Hold the button while you speak."
     ASR_FAILED = "ASR-FAILED", "Speech recognition failed.", TRY_AGAIN

@@ -96,7 +96,7 @@ def test_text_turn_and_phrase_cache():
 def test_same_source_and_target_is_an_error():
     interp, _, _ = make()
     events = interp.translate_text("Hello.", "en", "en").collect(timeout=10)
-    assert [e.code for e in events if isinstance(e, ev.TurnError)] == ["LANG-UNKNOWN"]
+    assert [e.code for e in events if isinstance(e, ev.TurnError)] == ["LANG-SAME"]
 
 
 def test_live_turn_partials_then_full_turn():
@@ -223,4 +223,17 @@ def test_cancel_during_simultaneous_translation_leaves_the_worker_ready():
     gate.set()
     again = interp.translate_text("Thank you.", "en", "es").collect(timeout=10)
     assert ev.joined_translation(again) == "THANK YOU."
+    interp.close()
+
+
+@pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), ("   \n", "TEXT-EMPTY"), ("x" * 20000, "TEXT-TOO-LONG")])
+def test_empty_or_huge_text_is_refused_before_the_models(text, code):
+    from tolk.models.errors import TolkError
+
+    interp, translator, voices = make()
+    for call in (lambda: interp.translate_text(text, "en", "es"), lambda: interp.say(text, "es")):
+        with pytest.raises(TolkError) as caught:
+            call()
+        assert caught.value.code == code
+    assert translator.calls == [] and voices.spoken == []
     interp.close()
