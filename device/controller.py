@@ -108,7 +108,21 @@ class Controller(MenuActions):
             self._check_devices() and self._set_state(State.READY)
 
     def step(self, timeout: float = 0.05) -> None:
-        """Handle one input (or none), drain the running turn's events, run timers."""
+        """Handle one input (or none), drain the running turn's events, run timers. Never raises: a failure
+        anywhere in here (an audio library's own error type, a bug) becomes an error screen with a code."""
+        try:
+            self._step(timeout)
+        except Exception as err:  # noqa: BLE001 - the appliance's loop must outlive any single failure
+            log.exception("controller step failed")
+            try:
+                self.cancel_turn()
+            except Exception:  # noqa: BLE001 - the device that failed may fail again on stop
+                log.exception("cancelling the turn after a failure failed too")
+                self.turn = None
+            code = ErrorCode.AUDIO_DEVICE if "PortAudio" in type(err).__name__ else ErrorCode.INTERNAL
+            self._show_error(code, f"{type(err).__name__}: {err}"[:200])
+
+    def _step(self, timeout: float) -> None:
         try:
             item = self.inputs.get(timeout=timeout)
         except queue.Empty:

@@ -232,3 +232,22 @@ def test_rescan_is_called_while_waiting_for_a_device(tmp_path):
     for _ in range(3):
         controller.step(0.01)
     assert calls and controller.state is State.ERROR
+
+
+def test_an_exception_in_a_step_becomes_an_error_screen_not_an_exit(tmp_path):
+    """An audio library's own error type (sounddevice.PortAudioError is not an OSError) or a bug in a handler
+    shows a code on the screen; the loop goes on and a talk press works afterwards."""
+    import sounddevice
+
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.start()
+
+    def broken() -> None:
+        raise sounddevice.PortAudioError("Stream is stopped", -9983)
+
+    controller.post(broken)
+    controller.step()
+    assert controller.state is State.ERROR and controller.error[0] == "AUDIO-DEVICE"
+    controller.post(lambda: 1 / 0)
+    controller.step()
+    assert controller.error[0] == "INTERNAL" and "ZeroDivisionError" in controller.error[1]
