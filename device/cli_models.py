@@ -34,6 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="install every catalogue pack (all candidate LLMs)")
     p = msub.add_parser("remove", help="remove an installed pack")
     p.add_argument("id")
+    p = msub.add_parser("rollback", help="make the version an install replaced active again")
+    p.add_argument("id")
     p = msub.add_parser("convert", help="turn a Hugging Face folder or GGUF file into a CTranslate2 pack")
     p.add_argument("source", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="new pack folder")
@@ -130,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.models_command == "install-defaults":
             return cmd_install_defaults(args, store)
+        if args.models_command == "rollback":
+            pack = store.rollback(args.id)
+            print(f"{pack.id} is back to version {pack.manifest.version} ({pack.path.name})")
+            return 0
         if args.models_command == "remove":
             store.remove(args.id)
             print(f"removed {args.id}")

@@ -14,11 +14,13 @@ new one active, never a mix. Leftover staging folders are removed on the next in
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 VERSIONS = ".versions"
 STAGING = ".staging"
+LOCK_NAME = ".install.lock"
+PREVIOUS_PREFIX = ".previous-"  # .previous-<id> -> the version `rollback` returns to
 FileDoneFn = Callable[[str], None]
 
 
@@ -74,6 +78,19 @@ class PackStore:
         for entry in sorted(self.root.iterdir()):
             if not entry.name.startswith(".") and entry.is_symlink():
                 yield entry
+            elif not entry.name.startswith("."):
+                log.warning("ignoring %s in the packs folder: not a pack link", entry.name)
+
+    @contextmanager
+    def _install_lock(self) -> Iterator[None]:
+        """One install at a time (another waits): a second install must not clean the first one's staging."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_NAME, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def installed(self) -> list[InstalledPack]:
         """Active packs, skipping (and logging) any whose manifest cannot be read."""
@@ -81,8 +98,8 @@ class PackStore:
         for link in self._link_names():
             try:
                 packs.append(self.get(link.name))
-            except (ManifestError, PackNotFoundError) as err:
-                log.warning("ignoring pack %s: %s", link.name, err)
+            except (ManifestError, PackNotFoundError, UnsafePackError, OSError) as err:
+                log.warning("ignoring pack %s: %s", link.name, err)  # a stray link never stops the others
         return packs
 
     def get(self, pack_id: str) -> InstalledPack:
@@ -143,7 +160,11 @@ class PackStore:
             if reason:
                 problems.append(Problem(entry.path, reason, True))
         raise_for_problems(manifest.id, problems)
+        with self._install_lock():
+            return self._copy_and_adopt(source, manifest, progress, on_file_copied)
 
+    def _copy_and_adopt(self, source: Path, manifest: PackManifest, progress: ProgressFn | None,
+                        on_file_copied: FileDoneFn | None) -> InstalledPack:
         self.clean_staging()
         staging = self.new_staging_dir()
         try:
@@ -154,13 +175,17 @@ class PackStore:
                 if on_file_copied:
                     on_file_copied(entry.path)
             manifest.dump(staging)
-            return self.adopt(staging, progress=progress)
+            return self._adopt(staging, progress=progress)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
 
     def adopt(self, staging: Path, *, progress: ProgressFn | None = None) -> InstalledPack:
         """Verify a filled staging folder and make it the active pack of its id, atomically."""
+        with self._install_lock():
+            return self._adopt(staging, progress=progress)
+
+    def _adopt(self, staging: Path, *, progress: ProgressFn | None = None) -> InstalledPack:
         staging = Path(staging)
         if staging.parent.resolve() != (self.root / STAGING).resolve():
             raise ValueError(f"{staging} is not a staging folder of {self.root}")
@@ -200,10 +225,44 @@ class PackStore:
         os.replace(tmp_link, link)  # the atomic switch
         _fsync_dir(self.root)
         if previous is not None and previous != target.resolve() and previous.parent == target.parent:
-            shutil.rmtree(previous, ignore_errors=True)
+            self._keep_previous(pack_id, previous)
+
+    def _keep_previous(self, pack_id: str, previous: Path) -> None:
+        """The version just replaced stays for `rollback`; the one kept before it goes."""
+        keep = self.root / f"{PREVIOUS_PREFIX}{pack_id}"
+        older = keep.resolve() if keep.is_symlink() else None
+        tmp_link = self.root / f".link-prev-{pack_id}-{os.getpid()}"
+        if tmp_link.is_symlink():
+            tmp_link.unlink()
+        os.symlink(os.path.relpath(previous, self.root), tmp_link)
+        os.replace(tmp_link, keep)
+        _fsync_dir(self.root)
+        active = (self.root / pack_id).resolve()
+        if older is not None and older not in (previous, active) and older.parent == previous.parent:
+            shutil.rmtree(older, ignore_errors=True)
+
+    def rollback(self, pack_id: str) -> InstalledPack:
+        """Make the previously active version of ``pack_id`` active again (after verifying it)."""
+        with self._install_lock():
+            keep = self.root / f"{PREVIOUS_PREFIX}{pack_id}"
+            if not keep.is_symlink() or not keep.exists():
+                raise PackNotFoundError(f"no earlier version of '{pack_id}' is kept")
+            previous = keep.resolve()
+            manifest = PackManifest.load(previous)
+            raise_for_problems(manifest.id, check_pack(previous, manifest))
+            self._point(pack_id, previous)
+            return InstalledPack(manifest, previous)
 
     def remove(self, pack_id: str) -> None:
-        pack = self.get(pack_id)
-        (self.root / pack_id).unlink()
-        _fsync_dir(self.root)
-        shutil.rmtree(pack.path, ignore_errors=True)
+        """Remove the pack and the earlier version kept for rollback."""
+        with self._install_lock():
+            pack = self.get(pack_id)
+            keep = self.root / f"{PREVIOUS_PREFIX}{pack_id}"
+            previous = keep.resolve() if keep.is_symlink() else None
+            (self.root / pack_id).unlink()
+            if keep.is_symlink():
+                keep.unlink()
+            _fsync_dir(self.root)
+            shutil.rmtree(pack.path, ignore_errors=True)
+            if previous is not None and previous.parent == pack.path.parent:
+                shutil.rmtree(previous, ignore_errors=True)

@@ -73,8 +73,49 @@ def test_new_version_replaces_old_atomically(installed, tmp_path):
     make_pack(tmp_path / "v2", payload=b"\x02" * 64)
     installed.install_dir(tmp_path / "v2")
     new = installed.get("tiny-mt")
-    assert new.path != old_path and not old_path.exists()
+    assert new.path != old_path and old_path.exists()  # the old version is kept for rollback
     assert check_pack(new.path) == []
+    assert [p.id for p in installed.installed()] == ["tiny-mt"]  # and is not an installed pack
+    make_pack(tmp_path / "v3", payload=b"\x03" * 64)
+    installed.install_dir(tmp_path / "v3")
+    assert not old_path.exists() and new.path.exists()  # only one earlier version is kept
+    assert installed.rollback("tiny-mt").path == new.path == installed.get("tiny-mt").path
+
+
+def test_rollback_without_an_earlier_version_says_so(installed):
+    from tolk.models.errors import PackNotFoundError
+
+    with pytest.raises(PackNotFoundError):
+        installed.rollback("tiny-mt")
+
+
+def test_a_stray_file_or_link_in_the_store_is_skipped(installed, tmp_path):
+    (installed.root / "notes.txt").write_text("x")
+    (installed.root / "stray").symlink_to(tmp_path)
+    (installed.root / "dangling").symlink_to(tmp_path / "gone")
+    assert [p.id for p in installed.installed()] == ["tiny-mt"]
+
+
+def test_concurrent_installs_both_land(installed, tmp_path):
+    """A second install waits for the first instead of deleting its staging folder."""
+    import threading
+
+    make_pack(tmp_path / "a", pack_id="pack-a", payload=b"\x0a" * 4096)
+    make_pack(tmp_path / "b", pack_id="pack-b", payload=b"\x0b" * 4096)
+    errors = []
+
+    def install(folder):
+        try:
+            installed.install_dir(folder)
+        except Exception as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=install, args=(tmp_path / n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and {p.id for p in installed.installed()} == {"tiny-mt", "pack-a", "pack-b"}
 
 
 def _unsafe_variants(tmp_path):
