@@ -19,10 +19,11 @@ log = logging.getLogger(__name__)
 def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterConfig(),
                      asr_options: AsrOptions = AsrOptions(), mt_pack: str | None = None) -> Interpreter:
     started = time.monotonic()
-    packs = active_packs(store.installed())
+    store.clean_stale_staging()
+    packs = [store.checked(p.id) for p in active_packs(store.installed())]  # verified before any is opened
     by_kind = {kind: [p for p in packs if p.manifest.kind is kind] for kind in Kind}
     if mt_pack:
-        by_kind[Kind.MT] = [store.get(mt_pack)]
+        by_kind[Kind.MT] = [store.checked(mt_pack)]
     for kind in (Kind.ASR, Kind.MT):
         if not by_kind[kind]:
             raise PackNotFoundError(f"no {kind.value} pack installed; run: tolk models install-defaults")

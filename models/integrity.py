@@ -119,8 +119,12 @@ def check_pack(
     *,
     hashes: bool = True,
     progress: ProgressFn | None = None,
+    hash_cache: dict[str, list] | None = None,
 ) -> list[Problem]:
-    """Every problem with the pack at ``pack_dir``: safety first, then sizes, then sha256."""
+    """Every problem with the pack at ``pack_dir``: safety first, then sizes, then sha256.
+
+    ``hash_cache`` (path -> [inode, mtime_ns, size, sha256]) skips hashing a file whose inode, mtime and size
+    are those of its last good check; it is updated with every file that hashes right."""
     pack_dir = Path(pack_dir)
     if manifest is None:
         try:
@@ -151,7 +155,13 @@ def check_pack(
             problems.append(Problem(entry.path, f"size {st.st_size} bytes, manifest says {entry.size}"))
             continue
         if hashes:
+            key, stamp = str(pack_dir / entry.path), [st.st_ino, st.st_mtime_ns, st.st_size]
+            cached = hash_cache.get(key) if hash_cache is not None else None
+            if cached is not None and cached[:3] == stamp and cached[3] == entry.sha256:
+                continue
             actual = sha256_file(pack_dir / entry.path, progress)
+            if actual == entry.sha256 and hash_cache is not None:
+                hash_cache[key] = stamp + [actual]
             if actual != entry.sha256:
                 problems.append(Problem(entry.path, f"sha256 {actual[:16]}… does not match manifest {entry.sha256[:16]}…"))
     return problems

@@ -175,6 +175,13 @@ class PackManifest:
                 return f
         raise ManifestError(f"pack {self.id}: no file {path!r} in manifest")
 
+    def path_of(self, pack_dir: Path, name: object) -> Path:
+        """The pack file a setting names (a tokenizer, a voice model): it must be one of the pack's own verified
+        files, never a path elsewhere (ManifestError)."""
+        if not isinstance(name, str):
+            raise ManifestError(f"pack {self.id}: a file setting must be a file name, not {name!r:.40}")
+        return Path(pack_dir) / self.file(name).path
+
     @classmethod
     def from_dict(cls, data: Any) -> "PackManifest":
         if not isinstance(data, dict):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tolk.models.errors import ManifestError, PackNotFoundError, UnsafePackError
+from tolk.models.errors import ManifestError, PackIntegrityError, PackNotFoundError, UnsafePackError
 from tolk.models.integrity import ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree
 from tolk.models.manifest import MANIFEST_NAME, Kind, PackManifest
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 VERSIONS = ".versions"
 STAGING = ".staging"
 LOCK_NAME = ".install.lock"
+HASH_CACHE = ".verified.json"  # path -> [inode, mtime_ns, size, sha256] of files that hashed right
 PREVIOUS_PREFIX = ".previous-"  # .previous-<id> -> the version `rollback` returns to
 FileDoneFn = Callable[[str], None]
 
@@ -118,6 +120,40 @@ class PackStore:
     def by_kind(self, kind: Kind) -> list[InstalledPack]:
         return [p for p in self.installed() if p.manifest.kind is kind]
 
+    def checked(self, pack_id: str) -> InstalledPack:
+        """The pack, verified before it is loaded: sizes always, sha256 of each file whose inode, mtime or size
+        changed since its last good check (cached in the store). A damaged active version falls back to the
+        version kept for rollback when that one is intact; otherwise PACK-INTEGRITY names the files."""
+        pack = self.get(pack_id)
+        cache_file = self.root / HASH_CACHE
+        try:
+            cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
+            cache = cache if isinstance(cache, dict) else {}
+        except (OSError, ValueError):
+            cache = {}
+        problems = check_pack(pack.path, pack.manifest, hash_cache=cache)
+        self._write_cache(cache_file, cache)
+        if not problems:
+            return pack
+        log.error("pack %s failed its check before loading: %s", pack_id, "; ".join(map(str, problems)))
+        try:
+            restored = self.rollback(pack_id)
+            log.warning("pack %s: went back to the kept version %s", pack_id, restored.path.name)
+            return restored
+        except (PackNotFoundError, ManifestError, PackIntegrityError, UnsafePackError):
+            raise_for_problems(pack_id, problems)
+            raise  # unreachable: problems is not empty
+
+    def _write_cache(self, path: Path, cache: dict) -> None:
+        live = {k: v for k, v in cache.items() if Path(k).exists()}
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(live))
+            os.replace(tmp, path)
+        except OSError as err:  # a read-only store still loads; it just hashes again next time
+            log.warning("cannot save the hash cache %s: %s", path, err)
+            tmp.unlink(missing_ok=True)
+
     def verify(self, pack_id: str, *, hashes: bool = True, progress: ProgressFn | None = None) -> list[Problem]:
         pack = self.get(pack_id)
         return check_pack(pack.path, pack.manifest, hashes=hashes, progress=progress)
@@ -128,6 +164,20 @@ class PackStore:
         staging_root = self.root / STAGING
         staging_root.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(prefix="pack-", dir=staging_root))
+
+    def clean_stale_staging(self) -> None:
+        """At start: remove what a killed install left in staging, unless an install is running right now."""
+        if not (self.root / STAGING).is_dir():
+            return
+        with open(self.root / LOCK_NAME, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # an install holds the lock: its staging is alive
+            try:
+                self.clean_staging()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def clean_staging(self) -> None:
         """Remove folders left by interrupted installs."""

@@ -135,7 +135,7 @@ class LlmTranslator:
         if manifest.engine is not Engine.CT2_GENERATOR or manifest.prompt is None:
             raise TranslationError(f"pack {manifest.id} is not an LLM translation pack")
         self.manifest = manifest
-        self.tokenizer = TextTokenizer(Path(pack_dir) / manifest.settings.get("tokenizer", "tokenizer.json"))
+        self.tokenizer = TextTokenizer(manifest.path_of(pack_dir, manifest.settings.get("tokenizer", "tokenizer.json")))
         env = jinja2.sandbox.ImmutableSandboxedEnvironment(keep_trailing_newline=True)
         self.template = env.from_string(manifest.prompt.template)
         self.stop = list(manifest.prompt.stop)
@@ -264,7 +264,7 @@ class Seq2SeqTranslator:
         if manifest.engine is not Engine.CT2_TRANSLATOR:
             raise TranslationError(f"pack {manifest.id} is not an encoder-decoder translation pack")
         self.manifest = manifest
-        self.tokenizer = TextTokenizer(Path(pack_dir) / manifest.settings["tokenizer"])
+        self.tokenizer = TextTokenizer(manifest.path_of(pack_dir, manifest.settings.get("tokenizer")))
         self.lang_tokens: dict[str, str] = manifest.settings.get("language_tokens", {})
         self.style = manifest.settings.get("prefix_style", "nllb")
         self._special = {"<s>", "</s>", "<pad>", "<unk>", *self.lang_tokens.values()}

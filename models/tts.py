@@ -50,7 +50,7 @@ class PiperTts:
         if manifest.engine is not Engine.PIPER:
             raise TtsError(f"pack {manifest.id} is not a Piper voice")
         self.manifest = manifest
-        self.voice = PiperVoice.load(str(Path(pack_dir) / manifest.settings["model"]))
+        self.voice = PiperVoice.load(str(manifest.path_of(pack_dir, manifest.settings.get("model"))))
         self.sample_rate = self.voice.config.sample_rate
 
     def speak(self, text: str, language: str) -> Iterator[Speech]:

@@ -70,3 +70,17 @@ def test_unreadable_manifest_is_a_clear_error(tmp_path):
     (tmp_path / "manifest.json").write_bytes(b"\xff\xfe")
     with pytest.raises(ManifestError, match="cannot read"):
         PackManifest.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "other.json", None, 5])
+def test_a_file_setting_must_name_one_of_the_packs_files(tmp_path, name):
+    from tolk.models.errors import ManifestError
+    from tolk.models.manifest import PackManifest
+
+    manifest = PackManifest.from_dict({
+        "id": "x", "kind": "mt", "engine": "ctranslate2-generator", "version": "1", "languages": ["en"],
+        "license": "t", "source": "t", "ram_mb": 1, "prompt": {"template": "{{ text }}"},
+        "files": [{"path": "tokenizer.json", "size": 1, "sha256": "0" * 64}]})
+    assert manifest.path_of(tmp_path, "tokenizer.json") == tmp_path / "tokenizer.json"
+    with pytest.raises(ManifestError):
+        manifest.path_of(tmp_path, name)

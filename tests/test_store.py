@@ -244,3 +244,42 @@ def test_remove(installed):
     path = installed.get("tiny-mt").path
     installed.remove("tiny-mt")
     assert not path.exists() and installed.installed() == []
+
+
+def test_a_pack_is_checked_before_loading_with_cached_hashes(installed, monkeypatch):
+    from tolk.models import integrity
+
+    hashed = []
+    real = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda path, progress=None: hashed.append(path) or real(path))
+    installed.checked("tiny-mt")
+    first = len(hashed)
+    assert first > 0
+    installed.checked("tiny-mt")
+    assert len(hashed) == first  # unchanged files are not hashed again
+
+
+def test_a_byte_appended_after_install_is_caught_before_loading(installed):
+    from tolk.models.errors import PackIntegrityError
+
+    pack = installed.get("tiny-mt")
+    with open(pack.path / "model.bin", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(PackIntegrityError) as caught:
+        installed.checked("tiny-mt")
+    assert "model.bin" in str(caught.value)
+
+
+def test_a_damaged_pack_falls_back_to_the_kept_version(installed, tmp_path):
+    old = installed.get("tiny-mt").path
+    make_pack(tmp_path / "v2", payload=b"\x02" * 64)
+    new = installed.install_dir(tmp_path / "v2").path
+    (new / "config.json").write_bytes(b'{"layers": 3}')  # same size, other bytes
+    assert installed.checked("tiny-mt").path == old == installed.get("tiny-mt").path
+
+
+def test_a_killed_installs_staging_is_removed_at_start(installed):
+    leftover = installed.new_staging_dir()
+    (leftover / "model.bin").write_bytes(b"\0" * 1000)
+    installed.clean_stale_staging()
+    assert not leftover.exists()
