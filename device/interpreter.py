@@ -33,6 +33,12 @@ from tolk.models.tts import SpeechRouter
 log = logging.getLogger(__name__)
 
 
+# A partial decode is not started once the input has been this quiet for this long: the person is probably
+# done, and a partial running when they release would delay the final decode by its whole duration.
+QUIET_LEVEL = 0.06  # rms_level() of room noise; speech at a normal distance is 0.2 and more
+QUIET_TAIL_SAMPLES = int(0.3 * ASR_RATE)
+
+
 class AudioTooLongError(TolkError):
     code = ErrorCode.AUDIO_TOO_LONG
 
@@ -113,6 +119,12 @@ class LiveTurn(Turn):
         self._early_queued: set[tuple[str, str, str]] = set()
         self._finished = False
         self._started_event = False
+        self._quiet_samples = 0  # samples of near-silence at the end of what has been fed
+
+    @property
+    def committed(self) -> str:
+        """Words two successive partial decodes agreed on (shown while the person speaks)."""
+        return self._partial_shown
 
     def feed(self, samples: np.ndarray) -> None:
         """Append 16 kHz mono float32 audio; never blocks."""
@@ -122,7 +134,11 @@ class LiveTurn(Turn):
         self._chunks.append(samples)
         self._samples += samples.size
         self.emit(ev.InputLevel(self.id, level=rms_level(samples)))
+        level = rms_level(samples)
+        self._quiet_samples = self._quiet_samples + samples.size if level < QUIET_LEVEL else 0
         cadence = int(self._interpreter.config.partial_every_seconds * ASR_RATE)
+        if self._quiet_samples >= QUIET_TAIL_SAMPLES:
+            return  # the person has (probably) stopped: a partial now would only delay the final decode
         if cadence > 0 and self._samples - self._partial_at >= cadence and not self._partial_busy.is_set():
             self._partial_at = self._samples
             self._partial_busy.set()
@@ -244,14 +260,12 @@ class Interpreter:
         try:
             if turn._finished or turn.cancelled:
                 return
-            if turn.forced:
-                language = turn.forced
-            elif turn._partial_language is None and len(turn.allowed) != 1:
-                allowed = turn.allowed or tuple(self.translator.manifest.languages)
-                language = turn._partial_language = self.asr.rank_languages(job.audio, allowed)[0][0]
-            else:
-                language = turn._partial_language or turn.allowed[0]
-            text = self.asr.decode(job.audio, language)
+            language = turn.forced or turn._partial_language or (turn.allowed[0] if len(turn.allowed) == 1 else None)
+            allowed = turn.allowed or tuple(self.translator.manifest.languages)
+            # bounded (a decode cannot be stopped); the first one detects the language from the same encoder pass
+            result = self.asr.partial(job.audio, language, allowed=allowed)
+            language = turn._partial_language = result.language
+            text = result.text
             stable = stable_prefix(turn._partial_text, text)
             turn._partial_text = text
             if stable and stable != turn._partial_shown and not turn._finished:
@@ -330,7 +344,12 @@ class Interpreter:
                                     f"for one turn; speak in shorter parts")
         started = time.monotonic()
         allowed = turn.allowed or tuple(c for c in languages.codes() if c in self.translator.manifest.languages)
-        transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced)
+        committed = turn.committed if isinstance(turn, LiveTurn) else ""
+        if committed:  # words two partial decodes agreed on lead the final decode (same language only)
+            transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced, prefix=committed,
+                                             prefix_language=turn._partial_language)
+        else:
+            transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced)
         timings["asr"] = time.monotonic() - started
         turn.emit(ev.StageTiming(turn.id, stage="asr", seconds=timings["asr"]))
         self._checkpoint(turn)

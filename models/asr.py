@@ -1,18 +1,36 @@
-"""Speech-to-text with faster-whisper over numpy audio (no temporary files).
+"""Speech-to-text with Whisper (CTranslate2, through faster-whisper's model files) over numpy audio.
 
 Silence is trimmed with the Silero VAD bundled in faster-whisper, once, before
-anything else runs. The language is detected only among the conversation's
-languages: Whisper's probabilities over all its languages are taken and the best
-*allowed* one wins, so a German speaker in an en+de conversation is never heard
-as Dutch or English. Greedy decoding by default (beam 1), as on the device.
+anything else runs. The log-mel features are computed here and the CTranslate2
+model is called directly, so that:
+
+* the encoder runs once per utterance: language detection, the decode and the
+  second decode of an ambiguous language all read the same encoder output;
+* only the audio there is gets encoded (padded to ``MIN_ENCODER_FRAMES``, not to
+  Whisper's 30 s window): the encoder's cost grows with the frames it is given.
+
+The language is detected only among the conversation's languages: Whisper's
+probabilities over all its languages are taken and the best *allowed* one wins,
+so a German speaker in an en+de conversation is never heard as Dutch or English.
+Greedy decoding by default (beam 1), as on the device.
+
+Incremental use while someone speaks: ``partial()`` decodes the growing buffer
+with a bounded number of tokens (a CTranslate2 decode cannot be cancelled, so a
+partial must be short), ``stable_prefix()`` gives the words two successive
+partials agree on, and ``transcribe(..., prefix=committed)`` forces those words
+after the no-timestamps token so only the rest is generated. CTranslate2 feeds
+forced tokens one decoder step each, so the prefix keeps committed words fixed
+but saves no time (measured: same decode time with and without it).
 """
 from __future__ import annotations
 
 import logging
+import math
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,6 +40,40 @@ from tolk.models.manifest import Engine, PackManifest
 from tolk.models.pcm import ASR_RATE
 
 log = logging.getLogger(__name__)
+
+FRAMES_PER_SECOND = 100  # Whisper's log-mel hop: 160 samples at 16 kHz
+WINDOW_FRAMES = 3000  # Whisper's context: 30 s of frames, the most one encoder pass takes
+WINDOW_SAMPLES = WINDOW_FRAMES * ASR_RATE // FRAMES_PER_SECOND
+# Shorter input is padded (zeros, see pad_frames) to this many frames (10 s) before the encoder. Chosen by
+# measurement: 51 human recordings (Debian asterisk-core-sounds, G.722 16 kHz: 40 English, 11 Spanish,
+# 1-9 s, mean 4 s), whisper-base int8, greedy, VAD on, language detected among en+es. WER en / es, and
+# decodes that looped to the token limit:
+#   faster-whisper transcribe (30 s window, as before)  0.051 / 0.188  0 loops
+#   3000 frames  0.051 / 0.188  0      1500  0.051 / 0.188  0      1200  0.056 / 0.188  0
+#   1000 frames  0.056 / 0.188  0      800   0.485 / 0.198  1      600   1.422 / 0.327  3
+#   no floor (the audio only): 10.5 / 7.2, loops on half the clips.
+# The one extra English error at 1000 is "party's" -> "parties". Below 1000 frames Whisper starts
+# repeating itself; REPETITION_RATIO catches what still loops at 1000.
+MIN_ENCODER_FRAMES = 1000
+MAX_DECODER_LENGTH = 448  # Whisper's text context; CTranslate2 decodes at most half of it per call
+# A partial decode (while the person still speaks) holds at most PARTIAL_TOKENS_PER_SECOND x the script's
+# factor tokens per second of audio, plus a margin: English speech measured 3.0 tokens/s (at most 4.6) on
+# the 40 recordings above, so the bound leaves room for the text and stops a looping decode early.
+PARTIAL_TOKENS_PER_SECOND = 6
+PARTIAL_TOKEN_MARGIN = 8
+PARTIAL_MAX_TOKENS = MAX_DECODER_LENGTH // 2  # what CTranslate2 decodes at most in one call anyway
+# Tokens Whisper's tokenizer spends on the same sentence ("Good morning. Where is the train station?")
+# relative to English, rounded up per script: es 1.3, ru 1.3, uk 1.7, ar 1.8, fa 2.2, ja 1.7, zh 1.7,
+# ko 1.4, el 2.8, th 3.2, hi 4.0, ml 9.2, ka 12. Scripts not listed take the largest factor.
+SCRIPT_TOKEN_FACTOR = {"Latn": 1.5, "Cyrl": 2.0, "Arab": 2.5, "Hebr": 2.5, "Hang": 2.5, "Jpan": 2.5, "Hans": 2.5,
+                       "Hant": 2.5, "Grek": 3.5, "Thai": 3.5, "Deva": 5.0}
+LARGEST_SCRIPT_TOKEN_FACTOR = 13.0
+# A final decode whose text compresses better than this is a loop: it is decoded again over the full
+# 30 s window (the model's trained input), which costs one more encoder pass only in that rare case.
+REPETITION_RATIO = 2.4
+# faster-whisper's no-speech rule (its transcribe defaults, kept from the former decoding path)
+NO_SPEECH_THRESHOLD = 0.6
+LOGPROB_THRESHOLD = -1.0
 
 
 class AsrError(TolkError):
@@ -38,9 +90,15 @@ class AsrOptions:
     # Below this confidence (among the allowed languages) the top two are both decoded and the
     # more likely transcript wins: robust for accented or synthetic speech, costs a second decode.
     ambiguous_below: float = 0.75
-    # Most tokens one decode may produce (None: Whisper's own 448). A pack may set its own
+    # A decode less likely than this (mean token log-probability) gets the second language's decode too.
+    # The 51 recordings measured for MIN_ENCODER_FRAMES decode at -0.70 .. -0.02 in their detected
+    # language (never below); espeak-ng German in an en+de pair is heard as English (0.87) at -1.11,
+    # its German decode scores -0.66.
+    doubtful_below: float = -0.8
+    # Most tokens one decode may produce (None: Whisper's own bound). A pack may set its own
     # ("max_new_tokens" in its settings): it bounds a runaway or hallucinating decode.
     max_new_tokens: int | None = None
+    min_encoder_frames: int = MIN_ENCODER_FRAMES  # padding floor (frames) for the encoder input
 
 
 @dataclass(frozen=True)
@@ -54,6 +112,34 @@ class Transcript:
     @property
     def no_speech(self) -> bool:
         return not self.text.strip()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One encoder pass over up to 30 s of audio."""
+
+    output: Any  # ctranslate2.StorageView, (1, frames / 2, width)
+    frames: int  # frames given to the encoder (content + padding)
+    content_frames: int  # frames of real audio among them
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str  # prefix + continuation
+    logprob: float  # mean token log-probability (faster-whisper's avg_logprob)
+    new_tokens: int  # tokens generated after the prefix
+    truncated: bool  # stopped by the length bound, not by end-of-text
+    no_speech_prob: float
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A decode while the person speaks: ``text`` never ends in a word cut by the length bound."""
+
+    text: str
+    language: str  # Tolk code
+    truncated: bool
+    seconds: float  # compute time
 
 
 def rank_languages(probabilities: Sequence[tuple[str, float]], allowed: Sequence[str]) -> list[tuple[str, float]]:
@@ -71,6 +157,30 @@ def choose_language(probabilities: Sequence[tuple[str, float]], allowed: Sequenc
     return rank_languages(probabilities, allowed)[0]
 
 
+def partial_token_budget(seconds: float, language: str = "en") -> int:
+    """Most tokens (prefix included) one partial decode of ``seconds`` of audio in ``language`` may hold."""
+    factor = SCRIPT_TOKEN_FACTOR.get(languages.get(language).script, LARGEST_SCRIPT_TOKEN_FACTOR)
+    return min(PARTIAL_MAX_TOKENS, math.ceil(PARTIAL_TOKENS_PER_SECOND * factor * seconds) + PARTIAL_TOKEN_MARGIN)
+
+
+def pad_frames(mel: np.ndarray, floor: int) -> np.ndarray:
+    """``mel`` (n_mels, frames) cut to Whisper's window and padded with zeros to at least ``floor`` frames.
+
+    Zeros, as faster-whisper pads its 30 s window. Padding with the log-mel value of digital silence
+    instead (the clip's maximum minus 2) measured worse at short floors: at 1000 frames it made a
+    5 s English clip loop ("... start over press 1 to switch ..." to the token limit).
+    """
+    mel = mel[:, :WINDOW_FRAMES]
+    missing = min(floor, WINDOW_FRAMES) - mel.shape[1]
+    return np.pad(mel, ((0, 0), (0, missing))) if missing > 0 else mel
+
+
+def repetitive(text: str) -> bool:
+    """A decode stuck in a loop: its text compresses too well (faster-whisper's compression-ratio test)."""
+    data = text.encode("utf-8")
+    return len(data) > 0 and len(data) / len(zlib.compress(data)) > REPETITION_RATIO
+
+
 class WhisperAsr:
     def __init__(self, pack_dir: Path, manifest: PackManifest, options: AsrOptions = AsrOptions()) -> None:
         from faster_whisper import WhisperModel
@@ -81,8 +191,13 @@ class WhisperAsr:
         self.options = options
         compute = manifest.settings.get("compute_type", options.compute_type)
         self.model = WhisperModel(str(pack_dir), device="cpu", compute_type=compute, cpu_threads=options.threads)
+        # The CTranslate2 Whisper model every encode / detect_language / generate goes through.
+        self.engine = self.model.model
         self.max_new_tokens = manifest.settings.get("max_new_tokens", options.max_new_tokens)
+        self._tokenizers: dict[str, Any] = {}
+        self._suppress: list[int] | None = None
 
+    # ---- building blocks ---------------------------------------------------------------
     def trim_silence(self, audio: np.ndarray) -> np.ndarray:
         """Only the speech in ``audio`` (Silero VAD), or an empty array if there is none."""
         from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
@@ -93,46 +208,165 @@ class WhisperAsr:
         chunks, _ = collect_chunks(audio, stamps)
         return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, dtype=np.float32)
 
+    def features(self, audio: np.ndarray, floor: int | None = None) -> tuple[np.ndarray, int]:
+        """Log-mel frames of (at most 30 s of) ``audio``, padded to the floor; and the count of real frames."""
+        audio = np.asarray(audio, dtype=np.float32)[:WINDOW_SAMPLES]
+        mel = self.model.feature_extractor(audio)[:, :-1]  # the extractor adds one frame of padding
+        content = min(mel.shape[1], WINDOW_FRAMES)
+        return pad_frames(mel, self.options.min_encoder_frames if floor is None else floor), content
+
+    def encode(self, audio: np.ndarray, floor: int | None = None) -> Encoded:
+        """One encoder pass over (at most the first 30 s of) ``audio``, padded to ``floor`` frames."""
+        import ctranslate2
+
+        mel, content = self.features(audio, floor)
+        view = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[np.newaxis], dtype=np.float32))
+        try:
+            output = self.engine.encode(view)
+        except (RuntimeError, ValueError) as err:
+            raise AsrError(f"Whisper encoder failed: {err}") from err
+        return Encoded(output, mel.shape[1], content)
+
+    def language_probabilities(self, encoded: Encoded) -> list[tuple[str, float]]:
+        """Whisper's probability of each of its languages (Whisper codes), most likely first."""
+        if not self.engine.is_multilingual:
+            return [("en", 1.0)]
+        (results,) = self.engine.detect_language(encoded.output)
+        return [(token[2:-2], probability) for token, probability in results]
+
+    def tokenizer(self, language: str):
+        """faster-whisper's tokenizer set for ``language`` (Tolk code), transcribing."""
+        from faster_whisper.tokenizer import Tokenizer
+
+        whisper = languages.get(language).whisper if self.engine.is_multilingual else "en"
+        if whisper not in self._tokenizers:
+            self._tokenizers[whisper] = Tokenizer(self.model.hf_tokenizer, self.engine.is_multilingual,
+                                                  task="transcribe", language=whisper)
+        return self._tokenizers[whisper]
+
+    def _suppressed(self, tokenizer) -> list[int]:
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        if self._suppress is None:  # the same set for every language
+            self._suppress = list(get_suppressed_tokens(tokenizer, [-1]))
+        return self._suppress
+
+    def generate(self, encoded: Encoded, language: str, *, prefix: str = "", max_tokens: int | None = None,
+                 beam_size: int | None = None) -> Decoded:
+        """Decode ``encoded`` in ``language`` after the forced ``prefix``; at most ``max_tokens`` in all.
+
+        ``max_tokens`` counts the prefix's tokens too: CTranslate2 runs one decoder step per forced token,
+        so a prefix pins the committed words but does not make the decode faster.
+        """
+        tokenizer = self.tokenizer(language)
+        prefix_ids = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+        if len(prefix_ids) > MAX_DECODER_LENGTH // 2 - PARTIAL_TOKEN_MARGIN:  # no room left: decode it all
+            log.warning("prefix of %d tokens dropped", len(prefix_ids))
+            prefix_ids = []
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps, *prefix_ids]
+        limit = self._decode_limit(len(prefix_ids), max_tokens)
+        try:
+            (result,) = self.engine.generate(
+                encoded.output, [prompt], beam_size=beam_size or self.options.beam_size,
+                max_length=min(MAX_DECODER_LENGTH, 2 * limit), return_scores=True, return_no_speech_prob=True,
+                suppress_blank=True, suppress_tokens=self._suppressed(tokenizer))
+        except (RuntimeError, ValueError) as err:
+            raise AsrError(f"Whisper decoding failed: {err}") from err
+        return self._decoded(tokenizer, result, prefix_ids, limit)
+
+    def _decode_limit(self, prefix_tokens: int, max_tokens: int | None) -> int:
+        """Tokens (prefix included) one decode may hold: CTranslate2 decodes at most max_length / 2."""
+        limit = MAX_DECODER_LENGTH // 2
+        if self.max_new_tokens is not None:
+            limit = min(limit, prefix_tokens + self.max_new_tokens)
+        if max_tokens is not None:
+            limit = min(limit, max(max_tokens, prefix_tokens + 1))
+        return max(limit, 1)
+
+    @staticmethod
+    def _decoded(tokenizer, result, prefix_ids: list[int], limit: int) -> Decoded:
+        ids = list(result.sequences_ids[0])
+        if prefix_ids and ids[:len(prefix_ids)] != prefix_ids:  # the prefix is expected in the output
+            ids = prefix_ids + ids
+        new_tokens = len(ids) - len(prefix_ids)
+        cum_logprob = result.scores[0] * max(len(ids), 1)  # length penalty 1: the score is per token
+        logprob = cum_logprob / (len(ids) + 1)
+        text = tokenizer.decode(ids).strip()
+        if result.no_speech_prob > NO_SPEECH_THRESHOLD and logprob < LOGPROB_THRESHOLD:
+            text = tokenizer.decode(prefix_ids).strip()  # faster-whisper's rule: this window is silence
+        return Decoded(text, logprob, new_tokens, len(ids) >= limit, result.no_speech_prob)
+
+    # ---- the API the interpreter uses --------------------------------------------------
     def rank_languages(self, audio: np.ndarray, allowed: Sequence[str]) -> list[tuple[str, float]]:
-        _, _, probabilities = self.model.detect_language(audio)
-        return rank_languages(probabilities, allowed)
+        return rank_languages(self.language_probabilities(self.encode(audio)), allowed)
 
-    def decode_scored(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> tuple[str, float]:
+    def decode_scored(self, audio: np.ndarray, language: str, *, beam_size: int | None = None,
+                      prefix: str = "") -> tuple[str, float]:
         """Transcript and its mean token log-probability."""
-        segments, _ = self.model.transcribe(
-            audio, language=languages.get(language).whisper, beam_size=beam_size or self.options.beam_size,
-            best_of=1, temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
-            vad_filter=False, max_new_tokens=self.max_new_tokens)
-        segments = list(segments)
-        text = " ".join(s.text.strip() for s in segments).strip()
-        weights = [max(len(s.tokens), 1) for s in segments]
-        logprob = sum(s.avg_logprob * w for s, w in zip(segments, weights)) / max(sum(weights), 1)
-        return text, logprob
+        decoded = self.generate(self.encode(audio), language, prefix=prefix, beam_size=beam_size)
+        return decoded.text, decoded.logprob
 
-    def decode(self, audio: np.ndarray, language: str, *, beam_size: int | None = None) -> str:
-        return self.decode_scored(audio, language, beam_size=beam_size)[0]
+    def decode(self, audio: np.ndarray, language: str, *, beam_size: int | None = None, prefix: str = "") -> str:
+        return self.decode_scored(audio, language, beam_size=beam_size, prefix=prefix)[0]
 
-    def transcribe(self, audio: np.ndarray, *, allowed: Sequence[str] = (), forced: str | None = None) -> Transcript:
-        """Text and language of ``audio`` (16 kHz mono float32)."""
+    def partial(self, audio: np.ndarray, language: str | None = None, *, allowed: Sequence[str] = (),
+                prefix: str = "") -> Partial:
+        """A bounded decode of the audio so far (no VAD): detects the language among ``allowed`` if not given."""
         started = time.perf_counter()
-        speech = self.trim_silence(audio) if self.options.vad else audio
+        encoded = self.encode(audio)
+        if language is None:
+            language = rank_languages(self.language_probabilities(encoded), allowed or languages.codes())[0][0]
+        budget = partial_token_budget(min(audio.size, WINDOW_SAMPLES) / ASR_RATE, language)
+        decoded = self.generate(encoded, language, prefix=prefix, max_tokens=budget)
+        text = decoded.text
+        if decoded.truncated and decoded.new_tokens:  # the last word may be cut: never show it
+            text = text.rsplit(None, 1)[0] if " " in text.strip() else prefix.strip()
+        return Partial(text, languages.get(language).code, decoded.truncated, time.perf_counter() - started)
+
+    def transcribe(self, audio: np.ndarray, *, allowed: Sequence[str] = (), forced: str | None = None,
+                   prefix: str = "", prefix_language: str | None = None) -> Transcript:
+        """Text and language of ``audio`` (16 kHz mono float32).
+
+        ``prefix``: words already committed (from partial decodes, in the language that will be chosen;
+        pass ``forced`` to be sure); they are forced at the start so only the rest is generated. The
+        second decode of an ambiguous language runs without it. With ``prefix_language`` the prefix is used only
+        when that is the language chosen (words committed in one language never lead a decode in another).
+        """
+        started = time.perf_counter()
+        speech = self.trim_silence(audio) if self.options.vad else np.asarray(audio, dtype=np.float32)
         if speech.size < ASR_RATE * self.options.min_speech_ms / 1000:
             return Transcript("", forced or (allowed[0] if allowed else "en"), 0.0, 0.0, time.perf_counter() - started)
-        if forced:
-            language, confidence = languages.get(forced).code, 1.0
-            text = self.decode(speech, language)
-        else:
-            ranked = self.rank_languages(speech, allowed or languages.codes())
-            language, confidence = ranked[0]
-            text, logprob = self.decode_scored(speech, language)
-            if confidence < self.options.ambiguous_below and len(ranked) > 1:
-                other, other_conf = ranked[1]
-                other_text, other_logprob = self.decode_scored(speech, other)
-                log.debug("ambiguous language %s %.2f (%.3f) vs %s %.2f (%.3f)", language, confidence, logprob,
-                          other, other_conf, other_logprob)
-                if other_logprob > logprob:
-                    language, confidence, text = other, other_conf, other_text
+        windows = [speech[i:i + WINDOW_SAMPLES] for i in range(0, speech.size, WINDOW_SAMPLES)]
+        text, language, confidence = self._first_window(windows[0], allowed, forced, prefix, prefix_language)
+        if repetitive(text) and self.options.min_encoder_frames < WINDOW_FRAMES:
+            log.info("looping decode (%d chars); decoding again over the full window", len(text))
+            text = self.generate(self.encode(windows[0], WINDOW_FRAMES), language).text
+        for window in windows[1:]:  # over 30 s of speech: the rest in the first window's language
+            text = " ".join(part for part in (text, self.generate(self.encode(window), language).text) if part)
         return Transcript(text, language, confidence, speech.size / ASR_RATE, time.perf_counter() - started)
+
+    def _first_window(self, speech: np.ndarray, allowed: Sequence[str], forced: str | None,
+                      prefix: str, prefix_language: str | None = None) -> tuple[str, str, float]:
+        encoded = self.encode(speech)
+
+        def prefix_for(language: str) -> str:
+            return prefix if prefix_language is None or languages.get(prefix_language).code == language else ""
+
+        if forced:
+            language = languages.get(forced).code
+            return self.generate(encoded, language, prefix=prefix_for(language)).text, language, 1.0
+        ranked = rank_languages(self.language_probabilities(encoded), allowed or languages.codes())
+        language, confidence = ranked[0]
+        best = self.generate(encoded, language, prefix=prefix_for(language))
+        doubtful = confidence < self.options.ambiguous_below or best.logprob < self.options.doubtful_below
+        if doubtful and len(ranked) > 1:
+            other, other_confidence = ranked[1]
+            second = self.generate(encoded, other)  # the same encoder output: only a second decode
+            log.debug("ambiguous language %s %.2f (%.3f) vs %s %.2f (%.3f)", language, confidence, best.logprob,
+                      other, other_confidence, second.logprob)
+            if second.logprob > best.logprob:
+                return second.text, other, other_confidence
+        return best.text, language, confidence
 
 
 def stable_prefix(previous: str, current: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tolk.models.asr import Transcript
+from tolk.models.asr import Partial, Transcript
 from tolk.models.manifest import PackManifest
 from tolk.models.translate import Translation
 from tolk.models.tts import Speech
@@ -18,6 +18,7 @@ class FakeAsr:
     def __init__(self, text: str, language: str = "en") -> None:
         self.text, self.language = text, language
         self.decodes = 0
+        self.prefixes: list[str] = []  # the committed words each final transcribe was given
 
     def rank_languages(self, audio, allowed):
         return [(self.language, 0.9)] + [(c, 0.1) for c in allowed if c != self.language]
@@ -26,7 +27,11 @@ class FakeAsr:
         self.decodes += 1
         return " ".join(self.text.split()[: int(audio.size / 16000)])
 
-    def transcribe(self, audio, *, allowed=(), forced=None) -> Transcript:
+    def partial(self, audio, language=None, *, allowed=(), prefix=""):
+        return Partial(self.decode(audio, language), language or self.language, False, 0.01)
+
+    def transcribe(self, audio, *, allowed=(), forced=None, prefix="", prefix_language=None) -> Transcript:
+        self.prefixes.append(prefix)
         speech = audio[np.abs(audio) > 0.01]
         if speech.size == 0:
             return Transcript("", forced or allowed[0], 0.0, 0.0, 0.0)

@@ -200,6 +200,25 @@ def test_simultaneous_mode_translates_committed_sentences_while_talking():
     assert ev.joined_translation(events) == "GOOD MORNING. WHERE IS THE STATION PLEASE?"
     assert translator.calls == [["Good morning."], ["Where is the station please?"]]  # no second pass
     assert [s for s, _ in voices.spoken] == ["GOOD MORNING.", "WHERE IS THE STATION PLEASE?"]
+    assert interp.asr.prefixes == [turn.committed] and turn.committed.startswith("Good morning. Where")
+    interp.close()
+
+
+def test_no_partial_decode_starts_once_the_input_has_gone_quiet():
+    """A partial running at the end of speech would delay the final decode: none starts in a quiet tail."""
+    interp, translator, voices = make("Good morning. Where is the station please?", partial_every_seconds=0.5)
+    turn = interp.start_live(pair=["en", "es"])
+    turn.feed(np.full(16000, 0.2, dtype=np.float32))  # speech: a partial decode is queued
+    deadline = time.monotonic() + 5
+    while turn._partial_busy.is_set() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    decodes = interp.asr.decodes
+    for _ in range(10):  # 1 s of near-silence in 100 ms chunks
+        turn.feed(np.full(1600, 0.001, dtype=np.float32))
+        time.sleep(0.01)
+    assert interp.asr.decodes == decodes == 1
+    turn.finish()
+    assert ev.joined_translation(turn.collect(timeout=10))
     interp.close()
 
 

@@ -1,6 +1,7 @@
 """The package structure: one top-level import name, layers enforced by import-linter, and a live contract."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,9 @@ def all_modules() -> set[str]:
 
 
 def lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", **({"PYTHONPATH": str(pythonpath)} if pythonpath else {})}
+    inherited = os.environ.get("PYTHONPATH")
+    path = str(pythonpath) if pythonpath else inherited
+    env = {"PATH": "/usr/bin:/bin", **({"PYTHONPATH": path} if path else {})}
     return subprocess.run([str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=300)
 
