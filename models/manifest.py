@@ -119,6 +119,9 @@ class PromptSpec:
         stop = data.get("stop", [])
         if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
             raise ManifestError("prompt.stop must be a list of non-empty strings")
+        from tolk.models.prompt_check import check_template  # jinja2, only for packs with a prompt
+
+        check_template(template)
         return cls(template=template, stop=tuple(stop))
 
     def to_dict(self) -> dict[str, Any]:

@@ -130,14 +130,14 @@ class LlmTranslator:
     def __init__(self, pack_dir: Path, manifest: PackManifest, *, compute_type: str = "int8",
                  threads: int = 0) -> None:
         import ctranslate2
-        import jinja2.sandbox
+
+        from tolk.models.prompt_check import environment
 
         if manifest.engine is not Engine.CT2_GENERATOR or manifest.prompt is None:
             raise TranslationError(f"pack {manifest.id} is not an LLM translation pack")
         self.manifest = manifest
         self.tokenizer = TextTokenizer(manifest.path_of(pack_dir, manifest.settings.get("tokenizer", "tokenizer.json")))
-        env = jinja2.sandbox.ImmutableSandboxedEnvironment(keep_trailing_newline=True)
-        self.template = env.from_string(manifest.prompt.template)
+        self.template = environment().from_string(manifest.prompt.template)
         self.stop = list(manifest.prompt.stop)
         self.stop_ids = self.tokenizer.stop_ids(self.stop)
         self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None

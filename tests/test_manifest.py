@@ -84,3 +84,32 @@ def test_a_file_setting_must_name_one_of_the_packs_files(tmp_path, name):
     assert manifest.path_of(tmp_path, "tokenizer.json") == tmp_path / "tokenizer.json"
     with pytest.raises(ManifestError):
         manifest.path_of(tmp_path, name)
+
+
+@pytest.mark.parametrize("template, why", [
+    ("{{ text }} {% if %}", "line"),
+    ("{{ text }}{{ 'A' * 300000000 }}", "Mul"),
+    ("{{ text }}{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", "loop"),
+    ("{{ text }}{{ ''.__class__ }}", "private attribute"),
+    ("{{ text }}{% set x = cycler() %}", "literal table"),
+    ("{{ text }}{{ cycler }}", "unknown variable"),
+    ("{{ text }}{% set x = text %}", "literal table"),
+    ("{{ text }}" + "x" * 20000, "characters"),
+])
+def test_hostile_prompt_templates_are_refused_at_load(template, why):
+    from tolk.models.errors import ManifestError
+    from tolk.models.manifest import PromptSpec
+
+    with pytest.raises(ManifestError) as caught:
+        PromptSpec.from_dict({"template": template})
+    assert why in str(caught.value)
+
+
+def test_the_shipped_chat_template_passes():
+    from tolk.models.build.convert import prompts
+    from tolk.models.manifest import PromptSpec
+
+    template = prompts.from_chat_template(
+        "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}<|assistant|>",
+        {"bos_token": "", "eos_token": ""}, ["<|end|>"])[0].template
+    assert PromptSpec.from_dict({"template": template}).template == template
