@@ -16,6 +16,7 @@ from typing import Any
 
 from tolk.models.errors import ManifestError, UnsafePathError
 
+MAX_MANIFEST_BYTES = 4_000_000  # a real manifest is a few kB
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -249,6 +250,8 @@ class PackManifest:
         if path.is_symlink():
             raise ManifestError(f"{path}: the manifest is a symlink")
         try:
+            if path.stat().st_size > MAX_MANIFEST_BYTES:
+                raise ManifestError(f"{path}: the manifest is over {MAX_MANIFEST_BYTES // 1_000_000} MB")
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ManifestError(f"{path}: no manifest.json in this pack folder") from None
@@ -258,6 +261,8 @@ class PackManifest:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ManifestError(f"{path}: not valid JSON ({err})") from err
+        except RecursionError:
+            raise ManifestError(f"{path}: the JSON nests too deeply") from None
         return cls.from_dict(data)
 
     def dump(self, pack_dir: Path) -> Path:

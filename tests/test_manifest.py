@@ -113,3 +113,15 @@ def test_the_shipped_chat_template_passes():
         "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}<|assistant|>",
         {"bos_token": "", "eos_token": ""}, ["<|end|>"])[0].template
     assert PromptSpec.from_dict({"template": template}).template == template
+
+
+def test_a_deeply_nested_or_huge_manifest_is_a_manifest_error(tmp_path):
+    from tolk.models.errors import ManifestError
+    from tolk.models.manifest import PackManifest
+
+    (tmp_path / "manifest.json").write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ManifestError, match="nests too deeply"):
+        PackManifest.load(tmp_path)
+    (tmp_path / "manifest.json").write_text(" " * 5_000_000 + "{}")
+    with pytest.raises(ManifestError, match="over"):
+        PackManifest.load(tmp_path)
