@@ -237,3 +237,19 @@ def test_log_tail_follow_until_a_key(rig):
     rig.send(b"q")  # any key ends following
     rig.read_until(b"tolk> ")
     assert "state: ready" in rig.command("status")
+
+
+def test_wrong_passphrases_cost_more_each_time_then_lock_out():
+    from tolk.device.console.commands import GuessLimiter
+
+    limiter = GuessLimiter(lockout_after=2, lockout_seconds=60)
+    console = Console(None, passphrase="sesame", guesses=limiter)
+    started = time.monotonic()
+    assert console.execute("unlock a").code == "CONSOLE-LOCKED"
+    assert console.execute("unlock b").code == "CONSOLE-LOCKED"
+    assert time.monotonic() - started >= 1.5  # 0.5 s, then 1 s
+    locked = console.execute("unlock sesame")  # even the right one, during the lockout
+    assert not locked.ok and "try again in" in locked.text
+    assert Console(None, passphrase="sesame", guesses=limiter).execute("unlock sesame").ok is False  # new session
+    limiter.locked_until = 0
+    assert console.execute("unlock sesame").ok

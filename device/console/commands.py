@@ -116,11 +116,45 @@ def check_line(raw: bytes | str) -> tuple[str | None, Reply | None]:
     return raw.strip(), None
 
 
+@dataclass
+class GuessLimiter:
+    """Wrong passphrases cost more each time (0.5 s, 1 s, 2 s … up to 8 s) and, after ``lockout_after`` in a
+    row, every try is refused for ``lockout_seconds``. One per process: a new session does not reset it."""
+
+    lockout_after: int = 10
+    lockout_seconds: float = 300.0
+    failures: int = 0
+    locked_until: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def locked_for(self) -> float:
+        return max(0.0, self.locked_until - time.monotonic())
+
+    def failed(self) -> float:
+        """Record a wrong guess; returns the delay to serve before answering."""
+        with self.lock:
+            self.failures += 1
+            delay = min(8.0, 0.5 * 2 ** (self.failures - 1))
+            if self.failures >= self.lockout_after:
+                self.locked_until = time.monotonic() + self.lockout_seconds
+                self.failures = 0
+            return delay
+
+    def succeeded(self) -> None:
+        with self.lock:
+            self.failures = 0
+
+
+PASSPHRASE_GUESSES = GuessLimiter()
+
+
 class Console:
     """One session: its JSON mode and unlock state, and the commands."""
 
-    def __init__(self, handle: ApplianceHandle | None, passphrase: str | None = None) -> None:
+    def __init__(self, handle: ApplianceHandle | None, passphrase: str | None = None,
+                 guesses: GuessLimiter = PASSPHRASE_GUESSES) -> None:
         self.handle = handle
+        self.guesses = guesses
         self.passphrase = passphrase or None
         self.unlocked = self.passphrase is None
         self.json_mode = False
@@ -178,10 +212,13 @@ class Console:
     def cmd_unlock(self, args: list[str]) -> Reply:
         if self.passphrase is None:
             return Reply(True, "no passphrase is set")
+        if (wait := self.guesses.locked_for()) > 0:
+            return fail(ErrorCode.CONSOLE_LOCKED, f"too many wrong passphrases: try again in {wait:.0f} s")
         if len(args) == 1 and hmac.compare_digest(args[0].encode(), self.passphrase.encode()):
+            self.guesses.succeeded()
             self.unlocked = True
             return Reply(True, "unlocked")
-        time.sleep(0.5)  # slow down guessing
+        time.sleep(self.guesses.failed())  # slow down guessing, more each time
         return fail(ErrorCode.CONSOLE_LOCKED, "wrong passphrase")
 
     def cmd_langs(self, args: list[str]) -> Reply:
