@@ -32,6 +32,10 @@ from tolk.ui import screens as sc
 log = logging.getLogger(__name__)
 
 
+# Errors that mean a microphone or speaker is missing or failing: the controller rescans for them. Other audio
+# errors (a recording too long, a corrupt file) stay on the screen until a button is pressed.
+DEVICE_ERRORS = frozenset({ErrorCode.AUDIO_NO_MIC, ErrorCode.AUDIO_NO_SPEAKER, ErrorCode.AUDIO_DEVICE})
+
 BUTTONS = ("talk_a", "talk_b", "swap", "menu", "select", "up", "down", "power")
 
 
@@ -163,7 +167,7 @@ class Controller(MenuActions):
         now = time.monotonic()
         if self.state is State.SPEAKING and self.turn is None and not self.speaker.busy():
             self._set_state(State.READY)  # the last sentence has finished playing
-        if self.state is State.ERROR and self.error and self.error[0].startswith("AUDIO-") and now >= self._next_retry:
+        if self.state is State.ERROR and self.error and self.error[0] in DEVICE_ERRORS and now >= self._next_retry:
             self._next_retry = now + self.retry_seconds
             if self.rescan_devices:
                 self.rescan_devices()

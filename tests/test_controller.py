@@ -251,3 +251,15 @@ def test_an_exception_in_a_step_becomes_an_error_screen_not_an_exit(tmp_path):
     controller.post(lambda: 1 / 0)
     controller.step()
     assert controller.error[0] == "INTERNAL" and "ZeroDivisionError" in controller.error[1]
+
+
+def test_a_too_long_recording_stays_on_screen_not_taken_for_a_missing_device(tmp_path):
+    from tolk.models.errors import ErrorCode
+
+    controller, mic, speaker, states = make_controller(tmp_path)
+    controller.start()
+    controller._show_error(ErrorCode.AUDIO_TOO_LONG, "40 s of audio is over the 30 s limit")
+    for _ in range(5):
+        controller.step(timeout=0.01)
+    assert controller.state is State.ERROR and controller.error[0] == "AUDIO-TOO-LONG"
+    assert controller.notice != "Audio device found again"
