@@ -69,7 +69,7 @@ def demo_script(clips: dict[str, Path]) -> str:
     ])
 
 
-def build(mic, speaker, display, size, data_dir: Path, on_state):
+def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: float = 2.0):
     from tolk.device.appliance import Appliance
     from tolk.device.controller import Controller
     from tolk.device.history import History
@@ -82,7 +82,7 @@ def build(mic, speaker, display, size, data_dir: Path, on_state):
     interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig())
     settings = SettingsFile(data_dir / "settings.json")
     controller = Controller(interpreter, mic, speaker, settings, History(data_dir / "history.sqlite"),
-                            on_state=on_state)
+                            on_state=on_state, retry_seconds=retry_seconds)
     return Appliance(controller, display, size, render)
 
 
@@ -199,7 +199,8 @@ def run_board(args: argparse.Namespace) -> int:
         display = open_display(d)
         mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
         speaker = SoundDeviceSpeaker(config.audio.output_device)
-        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None)
+        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None,
+                          retry_seconds=config.audio.retry_seconds)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
         from tolk.audio.devices import rescan
 

@@ -153,8 +153,39 @@ def test_gpiozero_mock_pins_drive_the_controller(tmp_path, speech_clip):
         factory.pin(pins.talk_a).drive_high()
         run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
         factory.pin(pins.swap).drive_low()
+        time.sleep(0.15)  # a real press: longer than the settle time
         factory.pin(pins.swap).drive_high()
         run_until(controller, lambda: controller.settings.lang_a == "es")
+    finally:
+        buttons.close()
+        Device.pin_factory = None
+
+
+def test_contact_bounce_gives_one_press_and_one_release():
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    from tolk.device.buttons import Buttons
+
+    factory, events = MockFactory(), []
+    pins = ButtonPins()
+    buttons = Buttons(pins, events.append, pin_factory=factory)
+    try:
+        pin = factory.pin(pins.talk_a)
+        for _ in range(6):  # bounce, settling pressed
+            pin.drive_low()
+            pin.drive_high()
+        pin.drive_low()
+        time.sleep(0.2)
+        for _ in range(6):  # bounce, settling released
+            pin.drive_high()
+            pin.drive_low()
+        pin.drive_high()
+        time.sleep(0.2)
+        pin.drive_low()  # a glitch shorter than the settle time: nothing
+        pin.drive_high()
+        time.sleep(0.2)
+        assert [(e.button, e.action) for e in events] == [("talk_a", "press"), ("talk_a", "release")]
     finally:
         buttons.close()
         Device.pin_factory = None
