@@ -90,7 +90,7 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
     """Write mono 16-bit PCM WAV."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
+    with open(path, "wb") as handle, wave.open(handle, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)

@@ -10,6 +10,7 @@ from tolk.device import cli_appliance, cli_bench, cli_interpret
 from tolk.device import cli_models as models_cli
 from tolk.device.console import cli as console_cli
 from tolk.device.version import tolk_version
+from tolk.models.errors import ErrorCode, TolkError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except TolkError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a path given on the command line: a folder for a file, missing, no permission
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: [{ErrorCode.FILE_ERROR}] {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - a person gets a code and a line, the log gets the traceback
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        print(f"error: [{ErrorCode.INTERNAL}] {type(err).__name__}: {err} (run with -v for the details)",
+              file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

@@ -112,6 +112,8 @@ def run_interpret(args: argparse.Namespace) -> int:
                 languages.get(code)
         if not args.target and len(pair) != 2:
             raise TolkError("give --to LANG, or --pair A,B to translate into the other language", code=ErrorCode.ARGS)
+        if args.output and (args.output.is_dir() or not args.output.parent.is_dir()):
+            raise TolkError(f"{args.output}: not a file path in an existing folder", code=ErrorCode.FILE_ERROR)
         audio = load_audio(args.input, max_seconds=args.max_seconds)
         interpreter = _interpreter(args, max_seconds=args.max_seconds, back_translation=args.back_translation)
         events = interpreter.interpret(audio, pair=pair, forced=forced, target=args.target).collect()

@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     CONFIG_BAD = "CONFIG-BAD", "The configuration file is invalid.", "Fix the named setting in the config file."
     SETTINGS_BAD = "SETTINGS-BAD", "A setting has a bad value.", "Choose a value from the menu or the console."
     SCRIPT_BAD = "SCRIPT-BAD", "The input script is invalid.", "Fix the named line of the script."
+    FILE_ERROR = "FILE-ERROR", "A file cannot be read or written.", "Check the path and its permissions."
     BUILD_TOOLS_MISSING = ("BUILD-TOOLS-MISSING", "The build tools are not installed here.",
                            "Convert and fetch packs on a PC (pip install tolk[convert]), then copy them over.")
     # model packs
