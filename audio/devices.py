@@ -128,47 +128,80 @@ class SoundDeviceMicrophone:
 
 
 class SoundDeviceSpeaker:
-    def __init__(self, device: str | None = None, rate: int = 48000, volume: float = 0.8) -> None:
-        self.device, self.rate, self.volume = device, rate, volume
+    """Plays queued clips on a PortAudio output stream from its own thread.
+
+    Consecutive clips (the clauses of one answer) go through one open stream, so there is no stream set-up
+    between them; the stream closes once the queue has been empty for ``linger_seconds``. A failure of the
+    device (PortAudio's own error type included) is logged and the clip dropped: the thread never dies, and the
+    next clip tries the device again.
+    """
+
+    def __init__(self, device: str | None = None, rate: int = 48000, volume: float = 0.8,
+                 linger_seconds: float = 0.3) -> None:
+        self.device, self.rate, self.volume, self.linger = device, rate, volume, linger_seconds
         self._queue: "queue.Queue[tuple[np.ndarray, int]]" = queue.Queue()
         self._stop = threading.Event()
-        self._playing = threading.Event()
+        self._lock = threading.Lock()
+        self._pending = 0  # clips queued or playing: busy() never misses one between queue and stream
+        self.failures = 0
         threading.Thread(target=self._run, name="tolk-playback", daemon=True).start()
 
     def available(self) -> bool:
         return _present(self.device, "output")
 
     def play(self, samples: np.ndarray, rate: int) -> None:
-        self._stop.clear()
-        self._queue.put((samples, rate))
+        with self._lock:
+            self._stop.clear()
+            self._pending += 1
+            self._queue.put((samples, rate))
 
     def stop(self) -> None:
-        self._stop.set()
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        with self._lock:
+            self._stop.set()
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._pending -= 1
 
     def busy(self) -> bool:
-        return self._playing.is_set() or not self._queue.empty()
+        with self._lock:
+            return self._pending > 0
+
+    def _done_one(self) -> None:
+        with self._lock:
+            self._pending = max(0, self._pending - 1)
 
     def _run(self) -> None:
+        while True:
+            clip = self._queue.get()
+            try:
+                self._play_run(clip)
+            except Exception as err:  # noqa: BLE001 - sounddevice.PortAudioError is not an OSError
+                self.failures += 1
+                log.warning("playback failed: %s: %s", type(err).__name__, err)
+                self._done_one()
+
+    def _play_run(self, clip: tuple[np.ndarray, int]) -> None:
+        """Play ``clip`` and whatever follows it closely, in one stream."""
         import sounddevice as sd
 
-        while True:
-            samples, rate = self._queue.get()
-            self._playing.set()
-            try:
-                index = _find_device(self.device, "output")
+        index = _find_device(self.device, "output")
+        with sd.OutputStream(device=index, samplerate=self.rate, channels=1, dtype="float32") as stream:
+            while clip is not None:
+                samples, rate = clip
                 signal = resample(samples, rate, self.rate) * self.volume
-                with sd.OutputStream(device=index, samplerate=self.rate, channels=1, dtype="float32") as stream:
-                    step = self.rate // 20
-                    for i in range(0, signal.size, step):
-                        if self._stop.is_set():
-                            break
-                        stream.write(signal[i:i + step].reshape(-1, 1))
-            except (OSError, AudioDeviceError) as err:
-                log.warning("playback failed: %s", err)
-            finally:
-                self._playing.clear()
+                step = self.rate // 20
+                for i in range(0, signal.size, step):
+                    if self._stop.is_set():
+                        break
+                    stream.write(signal[i:i + step].reshape(-1, 1))
+                self._done_one()
+                try:
+                    clip = self._queue.get(timeout=self.linger)
+                except queue.Empty:
+                    clip = None
 
 
 # ---- fakes: test instruments and the simulator's devices ------------------------------------------
