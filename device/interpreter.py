@@ -337,6 +337,7 @@ class Interpreter:
             raise _Cancelled
 
     def _transcribe(self, turn: Turn, timings: dict[str, float]) -> Transcript | None:
+        self._checkpoint(turn)  # cancelled while queued: no ASR at all
         audio = turn.audio
         seconds = audio.size / ASR_RATE
         if seconds > self.config.max_seconds:

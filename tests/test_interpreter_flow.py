@@ -256,3 +256,16 @@ def test_empty_or_huge_text_is_refused_before_the_models(text, code):
         assert caught.value.code == code
     assert translator.calls == [] and voices.spoken == []
     interp.close()
+
+
+def test_a_turn_cancelled_while_queued_runs_no_asr():
+    gate = threading.Event()
+    interp, translator, voices = make(gate=gate)
+    busy = interp.interpret(SPEECH, pair=["en", "es"])  # holds the worker at the translation gate
+    queued = interp.interpret(SPEECH, pair=["en", "es"])
+    queued.cancel()
+    busy.cancel()
+    gate.set()
+    assert queued.collect(timeout=10)[-1].cancelled
+    assert interp.asr.prefixes == [""]  # only the first turn reached the ASR
+    interp.close()
