@@ -262,6 +262,9 @@ def test_a_turn_cancelled_while_queued_runs_no_asr():
     gate = threading.Event()
     interp, translator, voices = make(gate=gate)
     busy = interp.interpret(SPEECH, pair=["en", "es"])  # holds the worker at the translation gate
+    deadline = time.monotonic() + 5
+    while not translator.calls and time.monotonic() < deadline:  # the first turn is past its ASR
+        time.sleep(0.01)
     queued = interp.interpret(SPEECH, pair=["en", "es"])
     queued.cancel()
     busy.cancel()
