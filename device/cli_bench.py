@@ -15,10 +15,18 @@ SECTIONS = ("latency", "peers", "limits", "quality")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency, peers, limits and quality: a Markdown + JSON + PNG report")
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
-    p.add_argument("--runs", type=int, help="runs per latency clip (default: 1 quick, 3 full)")
+    p.add_argument("--runs", type=int, help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
     p.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
     p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
+    p.add_argument("--sink", choices=("auto", "portaudio", "file"), default="auto",
+                   help="latency playback sink: PortAudio output if a device exists (auto), or a WAV file at "
+                        "real-time pace")
+    p.add_argument("--no-real-speech", dest="real_speech", action="store_false",
+                   help="only the synthetic latency clips (no speech dev set download)")
+    p.add_argument("--clips", nargs="+", default=(), metavar="NAME",
+                   help="only these latency clips: 2s 5s 10s en:queue-periodic-announce es:pbx-invalidpark "
+                        "fr:conf-invalid")
     p.add_argument("-o", "--output", type=Path, default=Path("out/bench"))
     p.set_defaults(func=run)
 
@@ -31,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     if args.setup_peers:
         peers.setup_peers(progress.step)
-    options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 3), out=args.output,
-                           flores=args.flores, sections=tuple(args.only or SECTIONS))
+    options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 5), out=args.output,
+                           flores=args.flores, sections=tuple(args.only or SECTIONS), sink=args.sink,
+                           real_speech=args.real_speech, clips=tuple(args.clips))
     try:
         path = run_bench(PackStore(paths.packs_dir()), options, progress.step)
     except (TolkError, StopIteration) as err:

@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from tolk.device.bench import report_latency
+
 log = logging.getLogger(__name__)
 HISTORY = "history.jsonl"
 
@@ -35,29 +37,14 @@ def _skipped(section: dict | None, name: str) -> str | None:
 
 
 def latency_md(section: dict) -> str:
-    def first(r: dict) -> str:
-        low, high = r.get("first_audio_spread", (r["first_audio"], r["first_audio"]))
-        spread = f" ({low:.2f}–{high:.2f})" if r["runs"] > 1 else ""
-        return f"**{r['first_audio']:.2f}**{spread}"
-
-    rows = [[r["clip"], r["language"], r["speech_s"], r["asr"], r["mt"], r["tts"], first(r), r["total"], r["runs"]]
-            for r in section["rows"]]
-    out = [_table(["clip", "lang", "speech s", "ASR s", "MT s", "TTS s", "end of speech → first audio s", "total s",
-                   "runs"], rows)]
-    loads = ", ".join(f"{k} {v:.2f} s" for k, v in section.get("load_seconds", {}).items())
-    out.append(f"\nModel load: {loads}. Peak RSS of the bench process: {section['peak_rss_mb']:.0f} MB.")
-    return "\n".join(out)
+    return report_latency.latency_md(section, _table)
 
 
 def peers_md(section: dict) -> str:
     out = []
     ha = section.get("home_assistant")
     if ha and not ha.get("skipped"):
-        out.append(f"**Home Assistant voice stack** (wyoming-faster-whisper {ha['versions']['wyoming-faster-whisper']}, "
-                   f"wyoming-piper {ha['versions']['wyoming-piper']}, on 127.0.0.1, same Whisper and Piper files, "
-                   "same translation step between them):\n")
-        out.append(_table(["clip", "Tolk first audio s", "HA stack first audio s", "HA ÷ Tolk"],
-                          [[r["clip"], r["ours"], r["peer"], r["ratio"]] for r in ha["rows"]]))
+        out.append(report_latency.home_assistant_md(ha, _table))
     elif ha:
         out.append(f"*Home Assistant stack: not measured — {ha['skipped']}*")
     llama = section.get("llama_cpp")
@@ -129,7 +116,8 @@ def render_markdown(results: dict, history: list[dict], plots: list[str]) -> str
     out.append("## Trend\n")
     out.append(trend_md(history))
     for plot in plots:
-        out.append(f"\n![{plot}]({plot})")
+        if not plot.startswith("timeline-"):  # the timelines are shown in the latency section
+            out.append(f"\n![{plot}]({plot})")
     return "\n".join(out) + "\n"
 
 
@@ -138,8 +126,9 @@ def summary_for_history(results: dict) -> dict:
 
     entry = {"date": results["meta"]["date"], "quick": results["meta"]["quick"]}
     latency = results.get("latency") or {}
-    if latency.get("rows"):
-        entry["median_first_audio"] = round(statistics.median(r["first_audio"] for r in latency["rows"]), 2)
+    medians = [r["first_audio"]["median"] for r in latency.get("rows", []) if r["first_audio"].get("n")]
+    if medians:
+        entry["median_first_audio"] = round(statistics.median(medians), 2)
     quality = results.get("quality") or {}
     if quality.get("chrf"):
         entry["mean_chrf"] = round(sum(r["chrf"] for r in quality["chrf"]) / len(quality["chrf"]), 1)
@@ -155,20 +144,7 @@ def plot(results: dict, history: list[dict], folder: Path) -> list[str]:
     names = []
     latency = results.get("latency") or {}
     if latency.get("rows"):
-        rows = latency["rows"]
-        labels = [f"{r['clip']} {r['language']}" for r in rows]
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        asr = [r["asr"] for r in rows]
-        rest = [max(0.0, r["first_audio"] - r["asr"]) for r in rows]
-        ax.bar(labels, asr, label="speech recognition", color="#4c72b0")
-        ax.bar(labels, rest, bottom=asr, label="translate + speak sentence 1", color="#dd8452")
-        ax.set_ylabel("seconds after end of speech")
-        ax.legend(fontsize=8)
-        ax.set_title("End of speech → first audio")
-        fig.tight_layout()
-        fig.savefig(folder / "latency.png", dpi=100)
-        plt.close(fig)
-        names.append("latency.png")
+        names += report_latency.plot_latency(latency, folder)
     quality = results.get("quality") or {}
     if quality.get("chrf"):
         rows = quality["chrf"]

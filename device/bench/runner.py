@@ -46,6 +46,9 @@ class BenchOptions:
     out: Path = Path("out/bench")
     flores: Path | None = None
     sections: tuple[str, ...] = ("latency", "peers", "limits", "quality")
+    sink: str = "auto"  # latency playback sink: auto (PortAudio if an output device exists), portaudio, file
+    real_speech: bool = True  # add the real recordings of the speech dev set to the latency clips
+    clips: tuple[str, ...] = ()  # only these latency clips (names as in the report), all when empty
 
 
 class Engines:
@@ -85,29 +88,6 @@ class Engines:
         return " ".join(t.text for t in self.translator.translate([text], source, target))
 
 
-def latency_section(engines: Engines, options: BenchOptions, progress) -> dict:
-    from tolk.device.bench.latency import run_once
-
-    languages = ("en", "de") if options.quick else ("en", "de", "es")
-    rows = []
-    engines.translate("Hello.", "en", "es")  # warm-up
-    for language in languages:
-        target = "es" if language != "es" else "en"
-        for clip, text in SPEECH[language].items():
-            audio = engines.speech(text, language)
-            runs = [run_once(engines.interpreter, clip, audio, target) for _ in range(options.runs)]
-            first = metrics.summarise([r.first_audio for r in runs])
-            row = {"clip": clip, "language": language, "speech_s": round(audio.size / ASR_RATE, 2),
-                   "asr": metrics.summarise([r.asr for r in runs]).median,
-                   "mt": metrics.summarise([r.mt for r in runs]).median,
-                   "tts": metrics.summarise([r.tts for r in runs]).median,
-                   "first_audio": round(first.median, 2), "first_audio_spread": [first.low, first.high],
-                   "total": metrics.summarise([r.total for r in runs]).median, "runs": len(runs)}
-            progress(f"latency {language} {clip}: first audio {first}")
-            rows.append(row)
-    return {"rows": rows, "load_seconds": engines.load_seconds, "peak_rss_mb": metrics.peak_rss_mb()}
-
-
 def _gguf_for(pack) -> Path | None:
     from tolk.models.build import defaults
 
@@ -145,31 +125,10 @@ LONG_TEXT = ("Everyone has the right to education. Education shall be free, at l
              "basis of merit.")
 
 
-def peers_section(engines: Engines, options: BenchOptions, progress) -> dict:
-    out = {}
-    clips = {clip: engines.speech(text, "es") for clip, text in SPEECH["es"].items()}
-    if options.quick:
-        clips = {k: v for k, v in clips.items() if k != "10s"}
-    progress("peers: Home Assistant stack (wyoming-faster-whisper + wyoming-piper on 127.0.0.1)")
-    try:
-        ha = peers.home_assistant_stack(engines.asr_pack.path, engines.voice_pack.path /
-                                        engines.voice_pack.manifest.settings["model"], clips, "es",
-                                        lambda text: engines.translate(text, "es", "en"))
-    except (RuntimeError, OSError) as err:
-        ha = {"skipped": str(err)}
-    if not ha.get("skipped"):
-        from tolk.device import events as ev
+def peers_section(engines: Engines, options: BenchOptions, progress, clips, ha: dict | None) -> dict:
+    from tolk.device.bench import live
 
-        rows = []
-        for clip, audio in clips.items():
-            # like the peer: the whole utterance at once, language fixed, clock from end of speech
-            events = engines.interpreter.interpret(audio, forced="es", target="en").collect(timeout=300)
-            ours = events[-1].timings["first_audio"] if isinstance(events[-1], ev.TurnFinished) else float("nan")
-            peer = ha["rows"][clip]["peer"]
-            rows.append({"clip": clip, "ours": round(ours, 2), "peer": round(peer, 2),
-                         "ratio": round(peer / max(ours, 1e-9), 2)})
-        ha["rows"] = rows
-    out["home_assistant"] = ha
+    out = {"home_assistant": ha or live.home_assistant_section(engines, clips, None, options, progress)}
     progress("peers: llama.cpp vs CTranslate2 on the same GGUF")
     gguf = _gguf_for(engines.mt_pack)
     tokens = 48 if options.quick else 128
@@ -276,10 +235,17 @@ def run_bench(store, options: BenchOptions, progress=print) -> Path:
     results = {"meta": {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
                         "packs": engines.packs, "quick": options.quick}}
-    if "latency" in options.sections:
-        results["latency"] = latency_section(engines, options, progress)
+    if {"latency", "peers"} & set(options.sections):
+        from tolk.device.bench import live
+
+        clips, notes = live.prepare_clips(engines, options, progress)
+    ha = None
+    if {"latency", "peers"} <= set(options.sections):  # HA turns interleaved with Tolk's, same clips
+        results["latency"], ha = live.latency_with_home_assistant(engines, clips, notes, options, progress)
+    elif "latency" in options.sections:
+        results["latency"] = live.latency_section(engines, clips, notes, options, progress)
     if "peers" in options.sections:
-        results["peers"] = peers_section(engines, options, progress)
+        results["peers"] = peers_section(engines, options, progress, clips, ha)
     if "limits" in options.sections:
         results["limits"] = limits_section(engines, results.get("peers"), progress)
     if "quality" in options.sections:
