@@ -114,8 +114,8 @@ class LiveTurn(Turn):
         self._partial_text = ""
         self._partial_shown = ""
         self._partial_language: str | None = None
-        # simultaneous mode: (source, target, sentence) -> translation made while the person was talking
-        self.early_translations: dict[tuple[str, str, str], str] = {}
+        # simultaneous mode: (source, target, sentence) -> its translation, started while the person was talking
+        self.early_translations: dict[tuple[str, str, str], EarlyTranslation] = {}
         self._early_queued: set[tuple[str, str, str]] = set()
         self._finished = False
         self._started_event = False
@@ -158,6 +158,27 @@ class LiveTurn(Turn):
 class _PartialJob:
     turn: LiveTurn
     audio: np.ndarray
+
+
+class EarlyTranslation:
+    """A sentence's translation started while the person is still talking. The model keeps generating in
+    CTranslate2's own thread (the worker is free for the final ASR meanwhile); the turn's final pass takes
+    the pieces already made and then the rest as it comes."""
+
+    def __init__(self, first: str, rest: Iterator[str]) -> None:
+        self._first: str | None = first
+        self._rest = rest
+
+    def pieces(self) -> Iterator[str]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        yield from self._rest
+
+    def close(self) -> None:
+        close = getattr(self._rest, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True)
@@ -293,17 +314,23 @@ class Interpreter:
                 self._jobs.put(_EarlyJob(turn, key))
 
     def _run_early(self, job: _EarlyJob) -> None:
+        """Start the sentence's translation and return as soon as its first piece exists (the model goes on in
+        the background); the worker stays free for partial decodes and, above all, the final ASR."""
         turn, (source, target, sentence) = job.turn, job.key
         if turn.cancelled or turn.done:
             return
+        pieces = self.translator.stream(sentence, source, target, cancel=turn._cancel)
         try:
-            text = "".join(self.translator.stream(sentence, source, target, cancel=turn._cancel)).strip()
+            first = next(pieces, None)
         except Exception:  # noqa: BLE001 - best effort: the final pass translates what is missing
             log.exception("early translation failed")
+            pieces.close()
             return
-        if text and not turn.cancelled:
-            turn.early_translations[job.key] = text
-            log.debug("turn %d: translated %r while the person was talking", turn.id, sentence)
+        if first is None or turn.cancelled or turn.done:
+            pieces.close()
+            return
+        turn.early_translations[job.key] = EarlyTranslation(first, pieces)
+        log.debug("turn %d: translating %r while the person is talking", turn.id, sentence)
 
     def _run(self) -> None:
         while (turn := self._jobs.get()) is not None:
@@ -328,6 +355,8 @@ class Interpreter:
                 log.exception("turn %d failed", turn.id)
                 turn.emit(ev.TurnError(turn.id, code=ErrorCode.INTERNAL, message=f"{type(err).__name__}: {err}"))
                 cancelled = False
+            for early in getattr(turn, "early_translations", {}).values():
+                early.close()  # started while the person talked but not needed (they said something else)
             timings["total"] = time.monotonic() - turn.created
             turn.emit(ev.TurnFinished(turn.id, cancelled=cancelled, timings=timings))
             turn._done.set()
@@ -396,9 +425,12 @@ class Interpreter:
             self._cache.move_to_end(key)
             yield self._cache[key]
             return
-        early = turn.early_translations.get(key) if isinstance(turn, LiveTurn) else None
+        early = turn.early_translations.pop(key, None) if isinstance(turn, LiveTurn) else None
         if early is not None:
-            yield early
+            try:
+                yield from early.pieces()
+            finally:
+                early.close()
             return
         context = [(text, out) for s, t, text, out in self._history[-self.config.context_turns:]
                    if (s, t) == (source, target)] if self.config.context_turns else []
