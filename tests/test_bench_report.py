@@ -259,3 +259,15 @@ def test_ha_over_tolk_ratio_uses_medians_of_the_same_clips():
     text = report.render_markdown({"meta": sample_results()["meta"], "peers": {"home_assistant": ha}}, [], [])
     assert "| a | en→es | 2.00 | 5.50 (5.00–6.00) | **2.75** |" in text
     assert "| b | en→es | 4.00 | — (1 failed) | — |" in text
+
+
+def test_prompt_cache_measure_with_a_fake_translator():
+    from tolk.device.bench import prompt_cache
+    from tests.fakes import FakeTranslator, mt_manifest
+
+    translator = FakeTranslator(mt_manifest())
+    translator.static_prompts = {}
+    translator.static_prompt = lambda src, tgt: ["<head>"]
+    out = prompt_cache.measure(translator, rounds=1)
+    assert out["full prompt"]["n"] == len(prompt_cache.SENTENCES) and out["head_tokens"] == 1
+    assert translator.static_prompts == {}

@@ -94,6 +94,13 @@ def latency_md(section: dict, table: Table) -> str:
            "Per-stage times (the turn's `StageTiming` events; median (min–max) over the runs, each run in "
            "report.json):", "", stages_table(section, table), "", texts_table(section, table), "",
            projection_md(section, table), ""]
+    cache = section.get("prompt_cache")
+    if cache:
+        full, cached = cache["full prompt"], cache["static prompt cached"]
+        out.append(f"Time to the first translated token, en→es, {full['n']} sentences per mode: whole prompt "
+                   f"prefilled {full['median']:.2f} s ({full['low']:.2f}–{full['high']:.2f}), prompt head "
+                   f"({cache['head_tokens']} tokens) cached as CTranslate2's static prompt {cached['median']:.2f} s "
+                   f"({cached['low']:.2f}–{cached['high']:.2f}).\n")
     loads = ", ".join(f"{k} {v:.2f} s" for k, v in section.get("load_seconds", {}).items())
     out.append(f"Model load: {loads}. Peak RSS of the bench process: {section['peak_rss_mb']:.0f} MB.")
     out.append("\nTimeline of the median run per clip (0 = end of speech):\n")

@@ -244,6 +244,11 @@ def run_bench(store, options: BenchOptions, progress=print) -> Path:
         results["latency"], ha = live.latency_with_home_assistant(engines, clips, notes, options, progress)
     elif "latency" in options.sections:
         results["latency"] = live.latency_section(engines, clips, notes, options, progress)
+    if "latency" in results and hasattr(engines.translator, "static_prompts"):
+        from tolk.device.bench import prompt_cache
+
+        progress("latency: time to first token with and without the cached static prompt")
+        results["latency"]["prompt_cache"] = prompt_cache.measure(engines.translator, rounds=1 if options.quick else 3)
     if "peers" in options.sections:
         results["peers"] = peers_section(engines, options, progress, clips, ha)
     if "limits" in options.sections:
