@@ -1,11 +1,12 @@
 """The interpreter: one Turn = speech -> text -> translation -> speech, as a stream of typed events.
 
-One inference worker thread owns the models and runs one turn at a time (the
+One inference worker thread owns the models and runs one job at a time (the
 CPU is the bottleneck, so stages never fight over cores). Callers get a ``Turn``
-whose events arrive on a queue; they never block the worker. Sentence 1 is
-translated and synthesised first, so its audio is out while later sentences are
-still being translated. A turn can be cancelled at any point: between stages,
-between sentences, and inside LLM decoding (checked at every token).
+(``tolk.device.turn``) whose events arrive on a queue; they never block the
+worker. The turn is a pipeline: partial decodes and early translations while the
+person talks, then the final ASR, then the translation streamed clause by clause
+into speech. A turn can be cancelled at any point: a queued turn runs no ASR, and
+the check runs at every partial, every generated token and between clauses.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from tolk.audio.clip import ASR_RATE, rms_level
+from tolk.audio.clip import ASR_RATE
 from tolk.device import events as ev
+from tolk.device.turn import EarlyJob, EarlyTranslation, LiveTurn, PartialJob, Turn
 from tolk.models import languages
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
@@ -31,12 +33,6 @@ from tolk.models.translate import Translator
 from tolk.models.tts import SpeechRouter
 
 log = logging.getLogger(__name__)
-
-
-# A partial decode is not started once the input has been this quiet for this long: the person is probably
-# done, and a partial running when they release would delay the final decode by its whole duration.
-QUIET_LEVEL = 0.06  # rms_level() of room noise; speech at a normal distance is 0.2 and more
-QUIET_TAIL_SAMPLES = int(0.3 * ASR_RATE)
 
 
 class AudioTooLongError(TolkError):
@@ -57,136 +53,7 @@ class InterpreterConfig:
     context_turns: int = 0  # LLM packs: pass this many earlier (source, translation) pairs as context
 
 
-@dataclass
-class Turn:
-    """A running or finished turn. Read ``events()``; call ``cancel()`` to stop it."""
-
-    id: int
-    audio: np.ndarray | None
-    text: str | None
-    allowed: tuple[str, ...]
-    forced: str | None
-    target: str | None
-    created: float = field(default_factory=time.monotonic)
-    _events: "queue.Queue[ev.Event]" = field(default_factory=queue.Queue, repr=False)
-    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
-    _done: threading.Event = field(default_factory=threading.Event, repr=False)
-    _started_event: bool = field(default=False, repr=False)  # TurnStarted already sent
-    speak_only: bool = False  # `say`: speak ``text`` in ``target``, no translation
-    clauses_said: int = field(default=0, repr=False)  # TranslationText / AudioOut index of the next clause
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def emit(self, event: ev.Event) -> None:
-        self._events.put(event)
-
-    def events(self, timeout: float | None = None) -> Iterator[ev.Event]:
-        """Events until (and including) TurnFinished."""
-        while True:
-            event = self._events.get(timeout=timeout)
-            yield event
-            if isinstance(event, ev.TurnFinished):
-                return
-
-    def collect(self, timeout: float | None = 600) -> list[ev.Event]:
-        return list(self.events(timeout=timeout))
-
-
-class LiveTurn(Turn):
-    """A turn fed while the person speaks: partial text at a fixed cadence, the full turn on ``finish()``."""
-
-    def __init__(self, interpreter: "Interpreter", **kwargs) -> None:
-        super().__init__(audio=None, text=None, **kwargs)
-        self._interpreter = interpreter
-        self._chunks: list[np.ndarray] = []
-        self._samples = 0
-        self._partial_at = 0
-        self._partial_busy = threading.Event()
-        self._partial_text = ""
-        self._partial_shown = ""
-        self._partial_language: str | None = None
-        # simultaneous mode: (source, target, sentence) -> its translation, started while the person was talking
-        self.early_translations: dict[tuple[str, str, str], EarlyTranslation] = {}
-        self._early_queued: set[tuple[str, str, str]] = set()
-        self._finished = False
-        self._started_event = False
-        self._quiet_samples = 0  # samples of near-silence at the end of what has been fed
-
-    @property
-    def committed(self) -> str:
-        """Words two successive partial decodes agreed on (shown while the person speaks)."""
-        return self._partial_shown
-
-    def feed(self, samples: np.ndarray) -> None:
-        """Append 16 kHz mono float32 audio; never blocks."""
-        if self._finished or self.cancelled:
-            return
-        samples = np.asarray(samples, dtype=np.float32)
-        self._chunks.append(samples)
-        self._samples += samples.size
-        self.emit(ev.InputLevel(self.id, level=rms_level(samples)))
-        level = rms_level(samples)
-        self._quiet_samples = self._quiet_samples + samples.size if level < QUIET_LEVEL else 0
-        cadence = int(self._interpreter.config.partial_every_seconds * ASR_RATE)
-        if self._quiet_samples >= QUIET_TAIL_SAMPLES:
-            return  # the person has (probably) stopped: a partial now would only delay the final decode
-        if cadence > 0 and self._samples - self._partial_at >= cadence and not self._partial_busy.is_set():
-            self._partial_at = self._samples
-            self._partial_busy.set()
-            self._interpreter._jobs.put(_PartialJob(self, np.concatenate(self._chunks)))
-
-    def finish(self) -> None:
-        """End of speech: the clock for first audio starts now."""
-        if self._finished:
-            return
-        self._finished = True
-        self.audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
-        self.created = time.monotonic()
-        self._interpreter._jobs.put(self)
-
-
-@dataclass(frozen=True)
-class _PartialJob:
-    turn: LiveTurn
-    audio: np.ndarray
-
-
-class EarlyTranslation:
-    """A sentence's translation started while the person is still talking. The model keeps generating in
-    CTranslate2's own thread (the worker is free for the final ASR meanwhile); the turn's final pass takes
-    the pieces already made and then the rest as it comes."""
-
-    def __init__(self, first: str, rest: Iterator[str]) -> None:
-        self._first: str | None = first
-        self._rest = rest
-
-    def pieces(self) -> Iterator[str]:
-        if self._first is not None:
-            first, self._first = self._first, None
-            yield first
-        yield from self._rest
-
-    def close(self) -> None:
-        close = getattr(self._rest, "close", None)
-        if close is not None:
-            close()
-
-
-@dataclass(frozen=True)
-class _EarlyJob:
-    """Translate a sentence ASR has committed while the person is still talking (simultaneous mode)."""
-
-    turn: LiveTurn
-    key: tuple[str, str, str]  # source, target, sentence
+__all__ = ["AudioTooLongError", "Interpreter", "InterpreterConfig", "LiveTurn", "Turn"]
 
 
 class _Cancelled(Exception):
@@ -212,7 +79,7 @@ class Interpreter:
         self.voices = voices
         self.config = config
         self._ids = itertools.count(1)
-        self._jobs: "queue.Queue[Turn | _PartialJob | _EarlyJob | None]" = queue.Queue()
+        self._jobs: "queue.Queue[Turn | PartialJob | EarlyJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._history: list[tuple[str, str, str, str]] = []  # (source lang, target lang, text, translation)
         self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
@@ -271,12 +138,16 @@ class Interpreter:
         self._jobs.put(turn)
         return turn
 
+    def submit(self, job: "Turn | PartialJob | EarlyJob") -> None:
+        """Queue work for the inference worker (turns queue their own partial decodes and final run)."""
+        self._jobs.put(job)
+
     def close(self) -> None:
         self._jobs.put(None)
         self._worker.join(timeout=30)
 
     # ---- the worker --------------------------------------------------------
-    def _run_partial(self, job: _PartialJob) -> None:
+    def _run_partial(self, job: PartialJob) -> None:
         turn = job.turn
         try:
             if turn._finished or turn.cancelled:
@@ -311,9 +182,9 @@ class Interpreter:
             key = (language, target, sentence)
             if key not in turn._early_queued and key not in self._cache:
                 turn._early_queued.add(key)
-                self._jobs.put(_EarlyJob(turn, key))
+                self._jobs.put(EarlyJob(turn, key))
 
-    def _run_early(self, job: _EarlyJob) -> None:
+    def _run_early(self, job: EarlyJob) -> None:
         """Start the sentence's translation and return as soon as its first piece exists (the model goes on in
         the background); the worker stays free for partial decodes and, above all, the final ASR."""
         turn, (source, target, sentence) = job.turn, job.key
@@ -334,10 +205,10 @@ class Interpreter:
 
     def _run(self) -> None:
         while (turn := self._jobs.get()) is not None:
-            if isinstance(turn, _PartialJob):
+            if isinstance(turn, PartialJob):
                 self._run_partial(turn)
                 continue
-            if isinstance(turn, _EarlyJob):
+            if isinstance(turn, EarlyJob):
                 self._run_early(turn)
                 continue
             timings: dict[str, float] = {}
@@ -507,6 +378,9 @@ class Interpreter:
         if not sentences:
             turn.emit(ev.NoSpeech(turn.id, message="Nothing to translate"))
             return
+        if isinstance(turn, LiveTurn):  # translations started while talking for words the final ASR changed:
+            for key in [k for k in turn.early_translations if k != (source, target, k[2]) or k[2] not in sentences]:
+                turn.early_translations.pop(key).close()  # stop them now, or the model finishes them first
         translations = [self._stream_sentence(turn, sentence, source, target, timings) for sentence in sentences]
         self._history = (self._history + [(source, target, text, " ".join(translations))])[-16:]
         for stage in ("mt", "tts"):

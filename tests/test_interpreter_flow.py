@@ -272,3 +272,26 @@ def test_a_turn_cancelled_while_queued_runs_no_asr():
     assert queued.collect(timeout=10)[-1].cancelled
     assert interp.asr.prefixes == [""]  # only the first turn reached the ASR
     interp.close()
+
+
+def test_an_early_translation_the_final_asr_does_not_confirm_is_stopped():
+    """If the final transcript changed a sentence committed while talking, its early translation is closed
+    before the final pass (a running model request would otherwise be finished first)."""
+    interp, translator, voices = make("Good morning. Where is the station please?", partial_every_seconds=1.0)
+    turn = interp.start_live(pair=["en", "es"])
+    for _ in range(7):
+        turn.feed(np.full(16000, 0.2, dtype=np.float32))
+        deadline = time.monotonic() + 5
+        while turn._partial_busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    deadline = time.monotonic() + 5
+    while not turn.early_translations and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (early,) = turn.early_translations.values()
+    closed = []
+    early.close = lambda: closed.append(True)  # observe the close
+    interp.asr.text = "Good evening. Where is the station please?"  # the final decode hears it differently
+    turn.finish()
+    events = turn.collect(timeout=10)
+    assert closed and ev.joined_translation(events) == "GOOD EVENING. WHERE IS THE STATION PLEASE?"
+    interp.close()
