@@ -295,3 +295,52 @@ def test_an_early_translation_the_final_asr_does_not_confirm_is_stopped():
     events = turn.collect(timeout=10)
     assert closed and ev.joined_translation(events) == "GOOD EVENING. WHERE IS THE STATION PLEASE?"
     interp.close()
+
+
+def _feed_file(turn, path, chunk=1600):
+    from tolk.audio.clip import load_audio
+
+    audio = load_audio(path)
+    for i in range(0, audio.size, chunk):
+        turn.feed(audio[i:i + chunk])
+        deadline = time.monotonic() + 5
+        while turn._partial_busy.is_set() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+def test_a_live_turn_fed_from_a_file_speaks_before_its_sentence_is_translated(tmp_path):
+    from tolk.audio.clip import write_wav
+
+    gate = threading.Event()
+    interp, translator, voices = make("Where is the nearest pharmacy, please, and when does it open?", gate=gate,
+                                      partial_every_seconds=1.0)
+    translator.gate_after = 7
+    clip = write_wav(tmp_path / "speech.wav", np.full(16000 * 3, 0.2, dtype=np.float32), 16000)
+    turn = interp.start_live(pair=["en", "es"])
+    _feed_file(turn, clip)
+    turn.finish()
+    order = []
+    for event in turn.events(timeout=10):
+        order.append(type(event).__name__)
+        if isinstance(event, ev.AudioOut):
+            break
+    assert order.index("FinalText") < order.index("TranslationText") < order.index("AudioOut")
+    assert translator.finished == []  # the sentence's translation is not finished yet
+    gate.set()
+    assert not turn.collect(timeout=10)[-1].cancelled
+    interp.close()
+
+
+def test_cancel_during_streaming_asr_leaves_the_worker_ready(tmp_path):
+    from tolk.audio.clip import write_wav
+
+    interp, translator, voices = make("Good morning. Where is the station please?", partial_every_seconds=0.5)
+    turn = interp.start_live(pair=["en", "es"])
+    _feed_file(turn, write_wav(tmp_path / "speech.wav", np.full(16000 * 2, 0.2, dtype=np.float32), 16000))
+    assert interp.asr.decodes >= 2  # partial decodes ran while "speaking"
+    turn.cancel()
+    turn.finish()
+    assert turn.collect(timeout=10)[-1].cancelled and voices.spoken == []
+    again = interp.translate_text("Thank you.", "en", "es").collect(timeout=10)
+    assert ev.joined_translation(again) == "THANK YOU." and not again[-1].cancelled
+    interp.close()
