@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--script", type=Path, help="scenario of timed actions, run unattended")
     p.add_argument("--size", default="240x240", choices=["240x240", "320x240"])
     p.add_argument("--config", type=Path, help="device config TOML")
-    p.add_argument("--data-dir", type=Path, help="settings and history folder (default: a folder under out/)")
+    p.add_argument("--data-dir", type=Path, help="settings and history folder (default: $TOLK_DATA_DIR, else out/sim-data)")
     p.add_argument("--mic-speed", type=float, default=1.0, help="play --mic-file faster than real time")
     p.set_defaults(func=run_simulate)
     p = sub.add_parser("run", help="the appliance on the board (systemd runs this)")
@@ -135,7 +136,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         def on_state(old, new) -> None:
             print(f"{time.monotonic() - started:7.2f} s  {old.value} -> {new.value}", flush=True)
 
-        data_dir = args.data_dir or out / "sim-data"
+        # --data-dir, else TOLK_DATA_DIR (as every other command), else a folder of its own under out/
+        data_dir = args.data_dir or (Path(os.environ["TOLK_DATA_DIR"]) if os.environ.get("TOLK_DATA_DIR")
+                                     else out / "sim-data")
         appliance = build(mic, speaker, display, size, data_dir, on_state)
         if demo:
             print("No sound card: playing sample clips in (out/sample-*.wav); frames go to "
