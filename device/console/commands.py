@@ -394,8 +394,10 @@ class Console:
             return fail(ErrorCode.CONFIRM_NEEDED, f"really {what}? type:  {what} yes")
         handle = self._live()
         if what == "reboot":
-            if handle.reboot:
-                handle.reboot()
+            if handle.reboot is None:
+                return fail(ErrorCode.CONSOLE_USAGE, "reboot works only on the device (tolk run under systemd); "
+                                                     "nothing was restarted")
+            handle.on_main(handle.reboot)
         else:
             handle.on_main(handle.controller.shutdown)
         return Reply(True, f"{what} now")
