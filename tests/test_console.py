@@ -33,7 +33,8 @@ class Rig:
         import logging
         logging.getLogger("tolk.device").addHandler(self.logs)
         logging.getLogger("tolk.device").setLevel(logging.INFO)
-        self.server = ControlServer(ApplianceHandle(self.controller, store, self.logs), tmp_path / "control.sock",
+        self.server = ControlServer(ApplianceHandle(self.controller, store, self.logs, audio_dirs=(tmp_path,)),
+                                    tmp_path / "control.sock",
                                     passphrase=passphrase).start()
         self.loop = threading.Thread(target=self.controller.run_forever, daemon=True)
         self.loop.start()
@@ -276,3 +277,10 @@ def test_reboot_says_so_where_it_cannot_and_reboots_where_it_can(tmp_path):
     finally:
         loop_stop.set()
         runner.join(5)
+
+
+def test_interpret_opens_only_files_in_the_audio_folders(rig, tmp_path):
+    out = rig.command("interpret /etc/passwd")
+    assert "error [CONSOLE-USAGE]" in out and "only from" in out
+    out = rig.command(f"interpret {tmp_path}/../../../etc/passwd")
+    assert "error [CONSOLE-USAGE]" in out

@@ -44,6 +44,13 @@ def fail(code: ErrorCode, text: str) -> Reply:
     return Reply(False, text, None, code)
 
 
+def default_audio_dirs() -> tuple[Path, ...]:
+    """The data partition's audio folder and the sample clips the image ships."""
+    from tolk.models import paths
+
+    return (paths.data_dir() / "audio", Path("/usr/share/tolk/clips"))
+
+
 @dataclass
 class ApplianceHandle:
     """What the console may touch in the running appliance."""
@@ -53,6 +60,8 @@ class ApplianceHandle:
     logs: Any = None  # device.console.logbuffer.RingLogHandler
     started: float = field(default_factory=time.monotonic)
     reboot: Callable[[], None] | None = None
+    # folders whose audio files `interpret` may open (nothing else on the device)
+    audio_dirs: tuple[Path, ...] = field(default_factory=lambda: default_audio_dirs())
 
     def on_main(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Run ``fn`` on the controller's thread (where every state change happens) and return its result."""
@@ -81,7 +90,7 @@ COMMANDS = {
     "pair": "pair A B — set the conversation's two languages",
     "translate": "translate TEXT — translate from language A to B (or: translate --from xx --to yy TEXT)",
     "say": "say TEXT — speak TEXT in language B (or: say --lang xx TEXT)",
-    "interpret": "interpret FILE — transcribe and translate an audio file on the device",
+    "interpret": "interpret FILE — transcribe and translate an audio file (from the data folder's audio/)",
     "press": "press BUTTON [hold SECONDS] — talk_a talk_b swap menu select up down power (alias: left right)",
     "models": "models list|verify — installed packs; check every file's sha256",
     "log": "log tail [N] [-f] — recent log lines; -f follows",
@@ -285,7 +294,11 @@ class Console:
         handle = self._live()
         settings = handle.controller.settings
         interpreter = handle.controller.interpreter
-        audio = load_audio(Path(args[0]), max_seconds=interpreter.config.max_seconds)
+        path = Path(args[0]).resolve()
+        if not any(path.is_relative_to(folder.resolve()) for folder in handle.audio_dirs):
+            return fail(ErrorCode.CONSOLE_USAGE, "interpret reads audio files only from "
+                        + " or ".join(str(d) for d in handle.audio_dirs))
+        audio = load_audio(path, max_seconds=interpreter.config.max_seconds)
         turn = handle.controller.interpreter.interpret(audio, pair=(settings.lang_a, settings.lang_b))
         return _turn_reply(self._turn_events(turn))
 
