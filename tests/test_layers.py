@@ -103,3 +103,16 @@ print("\\n".join(sorted({f.parts[0] for f in files if not f.parts[0].endswith(".
                                check=True, capture_output=True, text=True, cwd=tmp_path).stdout.strip())
     assert not (site / "tolk" / "__init__.py").exists()  # a namespace package: nothing claims `tolk` itself
     assert {p.name for p in (site / "tolk").iterdir()} == {"audio", "device", "models", "ui"}
+
+
+def test_without_the_build_tooling_the_build_commands_say_so(tmp_path, monkeypatch, capsys):
+    """As on the device image (tolk/models/build removed): build commands give a code, the rest works."""
+    from tolk.device import cli
+
+    monkeypatch.setitem(sys.modules, "tolk.models.build", None)  # importing it now fails like a missing folder
+    monkeypatch.setenv("TOLK_DATA_DIR", str(tmp_path / "data"))
+    for args in (["install-defaults"], ["tiny", "-o", str(tmp_path / "t")], ["eval"]):
+        assert cli.main(["models", *args]) == 2
+        assert "BUILD-TOOLS-MISSING" in capsys.readouterr().err
+    assert cli.main(["models", "list"]) == 1  # nothing installed in this data folder: said plainly
+    assert "install-defaults" in capsys.readouterr().out
