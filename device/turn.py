@@ -99,8 +99,8 @@ class LiveTurn(Turn):
         samples = np.asarray(samples, dtype=np.float32)
         self._chunks.append(samples)
         self._samples += samples.size
-        self.emit(ev.InputLevel(self.id, level=rms_level(samples)))
         level = rms_level(samples)
+        self.emit(ev.InputLevel(self.id, level=level))
         self._quiet_samples = self._quiet_samples + samples.size if level < QUIET_LEVEL else 0
         cadence = int(self._interpreter.config.partial_every_seconds * ASR_RATE)
         if self._quiet_samples >= QUIET_TAIL_SAMPLES:

@@ -16,7 +16,6 @@ redistributed.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
 import re
 import shutil
@@ -28,6 +27,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from tolk.models.errors import FetchError
+from tolk.models.integrity import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,6 @@ def voice_dir(root: Path, language: str) -> Path:
 
 
 # ---- fetching ---------------------------------------------------------------------------------------
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def deb_name(package: str) -> str:
     return f"{package}_{VERSION}_all.deb"
 
@@ -124,7 +116,7 @@ def download(debs: Path, run: Runner = subprocess.run) -> list[Path]:
         path = debs / deb_name(package)
         if not path.exists():
             raise FetchError(f"apt-get download did not leave {path.name} in {debs}")
-        digest = sha256(path)
+        digest = sha256_file(path)
         if digest != pinned:
             path.unlink()
             raise FetchError(f"{path.name}: sha256 {digest} does not match the pinned {pinned} (file removed)")
