@@ -19,6 +19,19 @@ def make(text="Good morning. Where is the station?", gate=None, **config):
     return Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config)), translator, voices
 
 
+def _wait_until(done, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _speak(turn, seconds: int) -> None:
+    """Feed ``seconds`` of loud audio, one second at a time, letting each partial decode finish."""
+    for _ in range(seconds):
+        turn.feed(np.full(16000, 0.2, dtype=np.float32))
+        _wait_until(lambda: not turn._partial_busy.is_set())
+
+
 def kinds(events):
     return [type(e).__name__ for e in events]
 
@@ -186,14 +199,8 @@ def test_simultaneous_mode_translates_committed_sentences_while_talking():
     text = "Good morning. Where is the station please?"
     interp, translator, voices = make(text, partial_every_seconds=1.0)
     turn = interp.start_live(pair=["en", "es"])
-    for second in range(7):  # partial decodes hear 1..7 words; "Good morning." is committed by the third
-        turn.feed(np.full(16000, 0.2, dtype=np.float32))
-        deadline = time.monotonic() + 5
-        while turn._partial_busy.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-    deadline = time.monotonic() + 5
-    while not turn.early_translations and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _speak(turn, seconds=7)  # partial decodes hear 1..7 words; "Good morning." is committed by the third
+    _wait_until(lambda: turn.early_translations)
     assert translator.calls == [["Good morning."]] and voices.spoken == []  # translating, not spoken
     turn.finish()
     events = turn.collect(timeout=10)
@@ -209,9 +216,7 @@ def test_no_partial_decode_starts_once_the_input_has_gone_quiet():
     interp, translator, voices = make("Good morning. Where is the station please?", partial_every_seconds=0.5)
     turn = interp.start_live(pair=["en", "es"])
     turn.feed(np.full(16000, 0.2, dtype=np.float32))  # speech: a partial decode is queued
-    deadline = time.monotonic() + 5
-    while turn._partial_busy.is_set() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_until(lambda: not turn._partial_busy.is_set())
     decodes = interp.asr.decodes
     for _ in range(10):  # 1 s of near-silence in 100 ms chunks
         turn.feed(np.full(1600, 0.001, dtype=np.float32))
@@ -227,14 +232,8 @@ def test_cancel_during_simultaneous_translation_leaves_the_worker_ready():
     interp, translator, voices = make("Good morning. Where is the station please?", gate=gate,
                                       partial_every_seconds=1.0)
     turn = interp.start_live(pair=["en", "es"])
-    for second in range(4):
-        turn.feed(np.full(16000, 0.2, dtype=np.float32))
-        deadline = time.monotonic() + 5
-        while turn._partial_busy.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-    deadline = time.monotonic() + 5
-    while not translator.calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _speak(turn, seconds=4)
+    _wait_until(lambda: translator.calls)
     assert translator.calls == [["Good morning."]]  # the early translation is running (held at the gate)
     turn.cancel()
     turn.finish()
@@ -262,9 +261,7 @@ def test_a_turn_cancelled_while_queued_runs_no_asr():
     gate = threading.Event()
     interp, translator, voices = make(gate=gate)
     busy = interp.interpret(SPEECH, pair=["en", "es"])  # holds the worker at the translation gate
-    deadline = time.monotonic() + 5
-    while not translator.calls and time.monotonic() < deadline:  # the first turn is past its ASR
-        time.sleep(0.01)
+    _wait_until(lambda: translator.calls)  # the first turn is past its ASR
     queued = interp.interpret(SPEECH, pair=["en", "es"])
     queued.cancel()
     busy.cancel()
@@ -279,14 +276,8 @@ def test_an_early_translation_the_final_asr_does_not_confirm_is_stopped():
     before the final pass (a running model request would otherwise be finished first)."""
     interp, translator, voices = make("Good morning. Where is the station please?", partial_every_seconds=1.0)
     turn = interp.start_live(pair=["en", "es"])
-    for _ in range(7):
-        turn.feed(np.full(16000, 0.2, dtype=np.float32))
-        deadline = time.monotonic() + 5
-        while turn._partial_busy.is_set() and time.monotonic() < deadline:
-            time.sleep(0.01)
-    deadline = time.monotonic() + 5
-    while not turn.early_translations and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _speak(turn, seconds=7)
+    _wait_until(lambda: turn.early_translations)
     (early,) = turn.early_translations.values()
     closed = []
     early.close = lambda: closed.append(True)  # observe the close
@@ -303,9 +294,7 @@ def _feed_file(turn, path, chunk=1600):
     audio = load_audio(path)
     for i in range(0, audio.size, chunk):
         turn.feed(audio[i:i + chunk])
-        deadline = time.monotonic() + 5
-        while turn._partial_busy.is_set() and time.monotonic() < deadline:
-            time.sleep(0.005)
+        _wait_until(lambda: not turn._partial_busy.is_set())
 
 
 def test_a_live_turn_fed_from_a_file_speaks_before_its_sentence_is_translated(tmp_path):
