@@ -131,8 +131,10 @@ class PackStore:
             cache = cache if isinstance(cache, dict) else {}
         except (OSError, ValueError):
             cache = {}
+        before = dict(cache)
         problems = check_pack(pack.path, pack.manifest, hash_cache=cache)
-        self._write_cache(cache_file, cache)
+        if cache != before:  # rewrite only when a file was (re)hashed: no write per start on the SD card
+            self._write_cache(cache_file, cache)
         if not problems:
             return pack
         log.error("pack %s failed its check before loading: %s", pack_id, "; ".join(map(str, problems)))
