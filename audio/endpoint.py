@@ -1,9 +1,9 @@
 """End-of-speech detection for hands-free mode: a pure, time-based state machine.
 
-Fed ``(chunk_seconds, is_speech)`` pairs, it says when an utterance starts (enough
-speech), and when it ends (enough silence after speech, or a maximum length).
-``is_speech`` comes from a cheap energy detector here; nothing in the rules
-depends on where it comes from, so they are testable without audio.
+``advance(state, chunk_seconds, is_speech)`` says when an utterance starts (enough speech) and when it ends
+(enough silence after speech, or a maximum length); the state is an immutable value, so the appliance's state
+machine can hold it. ``is_speech`` comes from a cheap energy detector here; nothing in the rules depends on
+where it comes from, so they are testable without audio.
 """
 from __future__ import annotations
 
@@ -28,30 +28,49 @@ class EndpointRules:
     energy_threshold: float = 0.015  # RMS above this counts as speech
 
 
+@dataclass(frozen=True)
+class EndpointState:
+    in_speech: bool = False
+    speech: float = 0.0  # seconds of speech in a row (before an utterance starts)
+    silence: float = 0.0  # seconds of silence in a row (inside an utterance)
+    length: float = 0.0  # seconds of the utterance so far
+
+
+def is_speech(chunk: np.ndarray, rules: EndpointRules = EndpointRules()) -> bool:
+    return chunk.size > 0 and float(np.sqrt(np.mean(np.square(chunk)))) > rules.energy_threshold
+
+
+def advance(state: EndpointState, seconds: float, speech: bool,
+            rules: EndpointRules = EndpointRules()) -> tuple[EndpointState, Segment]:
+    if not state.in_speech:
+        run = state.speech + seconds if speech else 0.0
+        if run >= rules.start_seconds:
+            return EndpointState(in_speech=True, length=run), Segment.STARTED
+        return EndpointState(speech=run), Segment.SILENCE
+    length = state.length + seconds
+    silence = 0.0 if speech else state.silence + seconds
+    if silence >= rules.end_silence_seconds or length >= rules.max_seconds:
+        return EndpointState(), Segment.ENDED
+    return EndpointState(in_speech=True, silence=silence, length=length), Segment.SPEAKING
+
+
 class Endpointer:
+    """``advance`` with its state kept inside, for callers that are not state machines themselves."""
+
     def __init__(self, rules: EndpointRules = EndpointRules()) -> None:
         self.rules = rules
         self.reset()
 
     def reset(self) -> None:
-        self.in_speech = False
-        self._speech = 0.0
-        self._silence = 0.0
-        self._length = 0.0
+        self.state = EndpointState()
+
+    @property
+    def in_speech(self) -> bool:
+        return self.state.in_speech
 
     def is_speech(self, chunk: np.ndarray) -> bool:
-        return chunk.size > 0 and float(np.sqrt(np.mean(np.square(chunk)))) > self.rules.energy_threshold
+        return is_speech(chunk, self.rules)
 
     def update(self, seconds: float, is_speech: bool) -> Segment:
-        if not self.in_speech:
-            self._speech = self._speech + seconds if is_speech else 0.0
-            if self._speech >= self.rules.start_seconds:
-                self.in_speech, self._silence, self._length = True, 0.0, self._speech
-                return Segment.STARTED
-            return Segment.SILENCE
-        self._length += seconds
-        self._silence = 0.0 if is_speech else self._silence + seconds
-        if self._silence >= self.rules.end_silence_seconds or self._length >= self.rules.max_seconds:
-            self.reset()
-            return Segment.ENDED
-        return Segment.SPEAKING
+        self.state, segment = advance(self.state, seconds, is_speech, self.rules)
+        return segment

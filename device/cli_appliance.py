@@ -70,7 +70,8 @@ def demo_script(clips: dict[str, Path]) -> str:
     ])
 
 
-def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: float = 2.0):
+def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: float = 2.0, rescan_devices=None,
+          shutdown=None):
     from tolk.device.appliance import Appliance
     from tolk.device.controller import Controller
     from tolk.device.history import History
@@ -83,7 +84,8 @@ def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: 
     interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig())
     settings = SettingsFile(data_dir / "settings.json")
     controller = Controller(interpreter, mic, speaker, settings, History(data_dir / "history.sqlite"),
-                            on_state=on_state, retry_seconds=retry_seconds)
+                            on_state=on_state, retry_seconds=retry_seconds, rescan_devices=rescan_devices,
+                            shutdown=shutdown)
     return Appliance(controller, display, size, render)
 
 
@@ -202,12 +204,11 @@ def run_board(args: argparse.Namespace) -> int:
         display = open_display(d)
         mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
         speaker = SoundDeviceSpeaker(config.audio.output_device)
-        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None,
-                          retry_seconds=config.audio.retry_seconds)
-        appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
         from tolk.audio.devices import rescan
 
-        appliance.controller.rescan_devices = rescan
+        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None,
+                          retry_seconds=config.audio.retry_seconds, rescan_devices=rescan,
+                          shutdown=lambda: subprocess.run(["systemctl", "poweroff"], check=False))
         buttons = Buttons(config.buttons, appliance.controller.post)
         start_console_server(appliance, config.console.passphrase,
                              reboot=lambda: subprocess.run(["systemctl", "reboot"], check=False))
@@ -217,7 +218,7 @@ def run_board(args: argparse.Namespace) -> int:
     from tolk.device.power import LowBatteryWatch
 
     controller = appliance.controller
-    battery = LowBatteryWatch(lambda percent: controller.post(lambda: controller.low_battery_shutdown(percent)),
+    battery = LowBatteryWatch(controller.low_battery_shutdown,
                               threshold=config.power.low_battery_percent, interval=config.power.battery_check_seconds)
     battery.start()
     notifier = SystemdNotifier()

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -103,14 +103,14 @@ class Interpreter:
         self._jobs.put(turn)
         return turn
 
-    def start_live(self, *, pair: Sequence[str] = (), forced: str | None = None,
-                   target: str | None = None) -> LiveTurn:
+    def start_live(self, *, pair: Sequence[str] = (), forced: str | None = None, target: str | None = None,
+                   sink: Callable[[ev.Event], None] | None = None) -> LiveTurn:
         """A turn that takes audio while the person speaks (``feed``) and runs when they stop (``finish``)."""
         allowed = tuple(languages.get(c).code for c in pair)
         self._check([*allowed, forced, target])
         turn = LiveTurn(self, id=next(self._ids), allowed=allowed,
                         forced=languages.get(forced).code if forced else None,
-                        target=languages.get(target).code if target else None)
+                        target=languages.get(target).code if target else None, sink=sink)
         turn.emit(ev.TurnStarted(turn.id, languages=turn.allowed or (turn.forced,), target=turn.target))
         turn._started_event = True
         return turn
@@ -130,11 +130,11 @@ class Interpreter:
         self._jobs.put(turn)
         return turn
 
-    def say(self, text: str, language: str) -> Turn:
+    def say(self, text: str, language: str, sink: Callable[[ev.Event], None] | None = None) -> Turn:
         """Speak ``text`` in ``language`` (history replay, console `say`)."""
         self._check_text(text)
         code = languages.get(language).code
-        turn = Turn(next(self._ids), None, text, (code,), code, code, speak_only=True)
+        turn = Turn(next(self._ids), None, text, (code,), code, code, speak_only=True, sink=sink)
         self._jobs.put(turn)
         return turn
 

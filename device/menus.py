@@ -1,113 +1,131 @@
-"""The device's menus: main menu, language choice, history; button navigation inside them.
+"""The device's menus as data: main menu, language choice, history; button navigation inside them.
 
-A mixin of :class:`tolk.device.controller.Controller` (it uses the controller's settings, history, interpreter
-and state), kept apart so the state machine itself stays short.
+Pure functions of the state machine's model (``tolk.device.machine``): a menu item names its action as a tuple,
+and ``button()`` returns the next model and the effects, like every other transition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from tolk.device import inputs as i
 from tolk.device.settings import MODES
 from tolk.device.state import State
 from tolk.models import languages
 
+if TYPE_CHECKING:
+    from tolk.device.history import HistoryEntry
+    from tolk.device.machine import Model, Step
 
-@dataclass
-class Menu:
+VOLUME_STEPS = (0.2, 0.4, 0.6, 0.8, 1.0)
+HISTORY_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    action: tuple  # ("mode",), ("choose", "lang_a", "fr"), ("replay", text, language), ...
+
+
+@dataclass(frozen=True)
+class Page:
     title: str
-    items: list[tuple[str, Callable[[], None]]]
+    items: tuple[Item, ...]
     selected: int = 0
 
 
-class MenuActions:
-    """Menu behaviour; expects the Controller's attributes (settings, history, interpreter, menu_stack, ...)."""
+def main_page(model: "Model", selected: int = 0) -> Page:
+    s = model.settings
+    name = lambda code: languages.get(code).native_name  # noqa: E731
+    items = (
+        Item(f"Language A: {name(s.lang_a)}", ("language", "lang_a")),
+        Item(f"Language B: {name(s.lang_b)}", ("language", "lang_b")),
+        Item(f"Mode: {s.mode}", ("mode",)),
+        Item(f"Volume: {round(s.volume * 100)}%", ("volume",)),
+        Item(f"Back-translation: {'on' if s.back_translation else 'off'}", ("back_translation",)),
+        Item(f"History: {'on' if s.history else 'off'} ({model.history_count})", ("history",)),
+        Item("Wipe history", ("wipe",)),
+        Item("Close menu", ("close",)),
+    )
+    return Page("Settings", items, selected)
 
-    def _open_main_menu(self) -> None:
-        self.menu_stack = [self._main_menu()]
-        self._set_state(State.MENU)
 
-    def _main_menu(self) -> Menu:
-        s = self.settings
-        lang_name = lambda code: languages.get(code).native_name  # noqa: E731
-        count = self.history.count() if self.history is not None else 0
-        items = [
-            (f"Language A: {lang_name(s.lang_a)}", lambda: self._push_language_menu("lang_a")),
-            (f"Language B: {lang_name(s.lang_b)}", lambda: self._push_language_menu("lang_b")),
-            (f"Mode: {s.mode}", self._next_mode),
-            (f"Volume: {round(s.volume * 100)}%", self._next_volume),
-            (f"Back-translation: {'on' if s.back_translation else 'off'}",
-             lambda: self._refresh_after(back_translation=not s.back_translation)),
-            (f"History: {'on' if s.history else 'off'} ({count})", self._push_history_menu),
-            ("Wipe history", self._wipe_history),
-            ("Close menu", self._close_menu),
-        ]
-        return Menu("Settings", items)
+def open_main(model: "Model") -> "Model":
+    return replace(model, state=State.MENU, menu=(main_page(model),))
 
-    def _refresh_after(self, **changes) -> None:
-        self.set_settings(**changes)
-        selected = self.menu_stack[-1].selected
-        self.menu_stack[-1] = self._main_menu()
-        self.menu_stack[-1].selected = selected
 
-    def _next_mode(self) -> None:
-        self._refresh_after(mode=MODES[(MODES.index(self.settings.mode) + 1) % len(MODES)])
-        if self.settings.mode == "hands-free":
-            self._start_hands_free()
-        elif self._mic_on:
-            self.mic.stop()
-            self._mic_on = False
+def refresh(model: "Model") -> "Model":
+    """The main page redrawn from the model (after a setting or the history count changed)."""
+    if not model.menu or model.menu[0].title != "Settings":
+        return model
+    return replace(model, menu=(main_page(model, model.menu[0].selected),) + model.menu[1:])
 
-    def _next_volume(self) -> None:
-        steps = (0.2, 0.4, 0.6, 0.8, 1.0)
-        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.settings.volume))
-        self._refresh_after(volume=steps[(current + 1) % len(steps)])
 
-    def _push_language_menu(self, field: str) -> None:
-        other = self.settings.lang_b if field == "lang_a" else self.settings.lang_a
-        choices = [lang for lang in languages.LANGUAGES
-                   if lang.code != other and lang.code in self.interpreter.translator.manifest.languages]
+def close(model: "Model") -> "Model":
+    return replace(model, menu=(), state=State.READY)
 
-        def choose(code: str) -> Callable[[], None]:
-            def apply() -> None:
-                self.set_settings(**{field: code})
-                self.menu_stack = [self._main_menu()]
-            return apply
 
-        current = getattr(self.settings, field)
-        menu = Menu("Language A" if field == "lang_a" else "Language B",
-                     [(f"{lang.native_name} ({lang.english_name})", choose(lang.code)) for lang in choices])
-        menu.selected = next((i for i, lang in enumerate(choices) if lang.code == current), 0)
-        self.menu_stack.append(menu)
+def language_page(model: "Model", field: str) -> Page:
+    other = model.settings.lang_b if field == "lang_a" else model.settings.lang_a
+    choices = [lang for lang in languages.LANGUAGES if lang.code != other and lang.code in model.facts.languages]
+    current = getattr(model.settings, field)
+    selected = next((n for n, lang in enumerate(choices) if lang.code == current), 0)
+    items = tuple(Item(f"{lang.native_name} ({lang.english_name})", ("choose", field, lang.code))
+                  for lang in choices)
+    return Page("Language A" if field == "lang_a" else "Language B", items, selected)
 
-    def _push_history_menu(self) -> None:
-        entries = self.history.recent(50) if self.history is not None else []
-        items = [(f"Turn history: {'on' if self.settings.history else 'off'}",
-                  lambda: (self.set_settings(history=not self.settings.history), self._close_menu()))]
-        for entry in entries:
-            items.append((f"{entry.source_text} → {entry.translation}",
-                          lambda e=entry: self._replay(e.translation, e.target_lang)))
-        self.menu_stack.append(Menu("History", items))
 
-    def _wipe_history(self) -> None:
-        if self.history is not None:
-            self.history.wipe()
-        self.notice = "History wiped"
-        self._close_menu()
+def push_history(model: "Model", entries: "tuple[HistoryEntry, ...]") -> "Model":
+    if model.state is not State.MENU or not model.menu or model.menu[-1].title == "History":
+        return model  # the menu was closed while the history was read
+    items = (Item(f"Turn history: {'on' if model.settings.history else 'off'}", ("history_toggle",)),)
+    items += tuple(Item(f"{e.source_text} → {e.translation}", ("replay", e.translation, e.target_lang))
+                   for e in entries)
+    return replace(model, menu=model.menu + (Page("History", items),))
 
-    def _close_menu(self) -> None:
-        self.menu_stack = []
-        self._set_state(State.READY)
 
-    def _menu_button(self, name: str) -> None:
-        menu = self.menu_stack[-1]
-        if name == "up":
-            menu.selected = (menu.selected - 1) % len(menu.items)
-        elif name == "down":
-            menu.selected = (menu.selected + 1) % len(menu.items)
-        elif name == "select":
-            menu.items[menu.selected][1]()
-        elif name == "menu":  # back
-            self.menu_stack.pop()
-            if not self.menu_stack:
-                self._set_state(State.READY)
+def button(model: "Model", name: str) -> "Step":
+    if not model.menu:
+        return close(model), []
+    page = model.menu[-1]
+    if name in ("up", "down") and page.items:
+        moved = replace(page, selected=(page.selected + (1 if name == "down" else -1)) % len(page.items))
+        return replace(model, menu=model.menu[:-1] + (moved,)), []
+    if name == "select" and page.items:
+        return _select(model, page.items[page.selected].action)
+    if name == "menu":  # back
+        menu = model.menu[:-1]
+        return (replace(model, menu=menu) if menu else close(model)), []
+    return model, []
+
+
+def _select(model: "Model", action: tuple) -> "Step":
+    from tolk.device.machine import change_settings, replay  # the machine imports this module
+
+    kind, s = action[0], model.settings
+    if kind == "language":
+        return replace(model, menu=model.menu + (language_page(model, action[1]),)), []
+    if kind == "choose":
+        model, effects = change_settings(model, **{action[1]: action[2]})
+        return replace(model, menu=(main_page(model),)), effects
+    if kind == "mode":
+        model, effects = change_settings(model, mode=MODES[(MODES.index(s.mode) + 1) % len(MODES)])
+    elif kind == "volume":
+        current = min(range(len(VOLUME_STEPS)), key=lambda n: abs(VOLUME_STEPS[n] - s.volume))
+        model, effects = change_settings(model, volume=VOLUME_STEPS[(current + 1) % len(VOLUME_STEPS)])
+    elif kind == "back_translation":
+        model, effects = change_settings(model, back_translation=not s.back_translation)
+    elif kind == "history":
+        return model, [i.LoadHistory(HISTORY_SHOWN)]
+    elif kind == "history_toggle":
+        model, effects = change_settings(model, history=not s.history)
+        return close(model), effects
+    elif kind == "wipe":
+        return replace(close(model), notice="History wiped"), [i.WipeHistory()]
+    elif kind == "replay":
+        return replay(model, action[1], action[2])
+    elif kind == "close":
+        return close(model), []
+    else:
+        return model, []
+    return refresh(model), effects

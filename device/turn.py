@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -40,6 +40,8 @@ class Turn:
     _started_event: bool = field(default=False, repr=False)  # TurnStarted already sent
     speak_only: bool = False  # `say`: speak ``text`` in ``target``, no translation
     clauses_said: int = field(default=0, repr=False)  # TranslationText / AudioOut index of the next clause
+    # where events go instead of ``events()`` (the appliance's one input queue); called from worker threads
+    sink: Callable[[ev.Event], None] | None = field(default=None, repr=False)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -53,7 +55,10 @@ class Turn:
         return self._done.is_set()
 
     def emit(self, event: ev.Event) -> None:
-        self._events.put(event)
+        if self.sink is not None:
+            self.sink(event)
+        else:
+            self._events.put(event)
 
     def events(self, timeout: float | None = None) -> Iterator[ev.Event]:
         """Events until (and including) TurnFinished."""

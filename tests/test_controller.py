@@ -87,6 +87,7 @@ def test_menu_changes_language_pair_and_it_survives_restart(tmp_path):
     controller.post(ButtonEvent("select", "press"))
     controller.step(0.01)
     assert controller.settings.lang_b == "de"
+    assert controller.executor.idle()  # saved on the storage worker
     restarted, *_ = make_controller(tmp_path)
     assert restarted.settings.lang_b == "de" and restarted.notice == ""
 
@@ -201,7 +202,8 @@ def test_hands_free_turn_from_voice_activity(tmp_path, speech_clip):
     run_until(controller, lambda: "speaking" in states and controller.state is State.READY, timeout=20)
     assert states[:3] == ["ready", "listening", "transcribing"]
     assert controller.result.translation == "GOOD MORNING."
-    controller.shutdown()
+    controller.power_off()
+    run_until(controller, lambda: controller.stopped.is_set())
 
 
 def test_status_led_follows_state():
@@ -228,9 +230,10 @@ def test_status_led_follows_state():
 
 def test_back_translation_setting_reaches_the_interpreter_and_the_screen(tmp_path, speech_clip):
     controller, mic, speaker, states = make_controller(tmp_path)
-    controller.set_settings(back_translation=True)
-    assert controller.interpreter.config.back_translation
     controller.start()
+    controller.set_settings(back_translation=True)
+    controller.step(0.01)
+    assert controller.interpreter.config.back_translation
     start_talking(controller, mic, speech_clip)
     mic.clip_done.wait(5)
     controller.post(ButtonEvent("talk_a", "release"))
@@ -265,31 +268,47 @@ def test_rescan_is_called_while_waiting_for_a_device(tmp_path):
     assert calls and controller.state is State.ERROR
 
 
-def test_an_exception_in_a_step_becomes_an_error_screen_not_an_exit(tmp_path):
-    """An audio library's own error type (sounddevice.PortAudioError is not an OSError) or a bug in a handler
-    shows a code on the screen; the loop goes on and a talk press works afterwards."""
+def test_an_exception_in_an_effect_or_a_transition_becomes_an_error_screen_not_an_exit(
+        tmp_path, speech_clip, monkeypatch):
+    """An audio library's own error type (sounddevice.PortAudioError is not an OSError) while playing, or a bug
+    in a transition, shows a code on the screen; the loop goes on and a talk press works afterwards."""
     import sounddevice
+
+    from tolk.device import machine
 
     controller, mic, speaker, states = make_controller(tmp_path)
     controller.start()
 
-    def broken() -> None:
+    def broken(samples, rate) -> None:
         raise sounddevice.PortAudioError("Stream is stopped", -9983)
 
-    controller.post(broken)
-    controller.step()
-    assert controller.state is State.ERROR and controller.error[0] == "AUDIO-DEVICE"
-    controller.post(lambda: 1 / 0)
-    controller.step()
+    monkeypatch.setattr(speaker, "play", broken)
+    start_talking(controller, mic, speech_clip)
+    mic.clip_done.wait(5)
+    controller.post(ButtonEvent("talk_a", "release"))
+    run_until(controller, lambda: controller.state is State.ERROR)
+    assert controller.error[0] == "AUDIO-DEVICE" and "Stream is stopped" in controller.error[1]
+    assert controller.executor.idle()  # every clause failed to play: let all those failures arrive
+    while controller.inputs.qsize():
+        controller.step(0.0)
+    monkeypatch.undo()
+    monkeypatch.setitem(machine._HANDLERS, ButtonEvent, lambda model, msg: 1 / 0)
+    controller.post(ButtonEvent("select", "press"))
+    controller.step(0.01)
     assert controller.error[0] == "INTERNAL" and "ZeroDivisionError" in controller.error[1]
+    monkeypatch.undo()
+    controller.post(ButtonEvent("select", "press"))
+    run_until(controller, lambda: controller.state is State.READY)
+    start_talking(controller, mic, speech_clip)
 
 
 def test_a_too_long_recording_stays_on_screen_not_taken_for_a_missing_device(tmp_path):
+    from tolk.device.inputs import EffectFailed
     from tolk.models.errors import ErrorCode
 
     controller, mic, speaker, states = make_controller(tmp_path)
     controller.start()
-    controller._show_error(ErrorCode.AUDIO_TOO_LONG, "40 s of audio is over the 30 s limit")
+    controller.post(EffectFailed(ErrorCode.AUDIO_TOO_LONG, "40 s of audio is over the 30 s limit"))
     for _ in range(5):
         controller.step(timeout=0.01)
     assert controller.state is State.ERROR and controller.error[0] == "AUDIO-TOO-LONG"

@@ -47,10 +47,10 @@ def test_low_battery_shuts_the_appliance_down_with_a_notice(tmp_path):
     powered_off = []
     controller, *_ = make_controller(tmp_path, shutdown=lambda: powered_off.append(True))
     controller.start()
-    watch = LowBatteryWatch(lambda p: controller.post(lambda: controller.low_battery_shutdown(p)), readings=1,
-                            read=lambda: BatteryReading(4, True))
+    watch = LowBatteryWatch(controller.low_battery_shutdown, readings=1, read=lambda: BatteryReading(4, True))
     assert watch.check()
     run_until(controller, lambda: controller.stopped.is_set())
+    controller.executor.close()  # what run_forever does when the loop ends: the queued power-off runs
     assert powered_off == [True] and "Battery 4%" in controller.notice
 
 

@@ -257,7 +257,9 @@ class Console:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["pair"])
         a, b = (languages.get(x).code for x in args)
         handle = self._live()
-        handle.on_main(lambda: handle.controller.set_settings(lang_a=a, lang_b=b))
+        handle.controller.settings.with_changes(lang_a=a, lang_b=b)  # a bad pair fails here, with its code
+        handle.controller.set_settings(lang_a=a, lang_b=b)
+        handle.on_main(lambda: None)  # returns once the change has been applied (inputs are handled in order)
         return Reply(True, f"pair {a} {b}", {"pair": [a, b]})
 
     def _turn_events(self, turn, timeout: float = 300) -> list[ev.Event]:
@@ -283,7 +285,7 @@ class Console:
         if not words:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["say"])
         text = " ".join(words)
-        handle.on_main(lambda: handle.controller._replay(text, language))
+        handle.controller.replay(text, language)
         return Reply(True, f"saying ({language}): {text}", {"language": language, "text": text})
 
     def cmd_interpret(self, args: list[str]) -> Reply:
@@ -365,7 +367,9 @@ class Console:
             if key not in current:
                 return fail(ErrorCode.CONSOLE_USAGE, f"no setting '{key[:40]}'; settings: {' '.join(current)}")
             typed = _parse_value(value, current[key])
-            handle.on_main(lambda: handle.controller.set_settings(**{key: typed}))
+            handle.controller.settings.with_changes(**{key: typed})  # a bad value fails here, with its code
+            handle.controller.set_settings(**{key: typed})
+            handle.on_main(lambda: None)  # returns once the change has been applied
             return Reply(True, f"{key} = {typed}", {key: typed})
         return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["settings"])
 
@@ -385,6 +389,7 @@ class Console:
             return Reply(True, exported, json.loads(exported))
         if args == ["wipe", "yes"]:
             history.wipe()
+            self._live().controller.history_changed()
             return Reply(True, "history wiped")
         if args == ["wipe"]:
             return fail(ErrorCode.CONFIRM_NEEDED, "this deletes every saved turn: type  history wipe yes")
@@ -412,7 +417,7 @@ class Console:
                                                      "nothing was restarted")
             handle.on_main(handle.reboot)
         else:
-            handle.on_main(handle.controller.shutdown)
+            handle.controller.power_off()
         return Reply(True, f"{what} now")
 
     def cmd_reboot(self, args: list[str]) -> Reply:
