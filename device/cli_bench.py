@@ -16,7 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency, peers, limits and quality: a Markdown + JSON + PNG report")
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
     p.add_argument("--runs", type=int, help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
-    p.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    p.add_argument("--only", nargs="+", choices=SECTIONS + ("soak",),
+                   help="run only these sections (soak: only when named, it takes ~20 minutes)")
+    p.add_argument("--turns", type=int, default=300, help="soak: turns through the whole appliance")
     p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
     p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
     p.add_argument("--sink", choices=("auto", "portaudio", "file"), default="auto",
@@ -37,10 +39,17 @@ def run(args: argparse.Namespace) -> int:
     from tolk.models.progress import Progress
 
     progress = Progress()
+    if args.only and "soak" in args.only:
+        from tolk.device.bench.soak import run_soak
+
+        path = run_soak(PackStore(paths.packs_dir()), args.turns, args.output / "soak", progress.step)
+        print(path.read_text())
+        if set(args.only) == {"soak"}:
+            return 0
     if args.setup_peers:
         peers.setup_peers(progress.step)
     options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 5), out=args.output,
-                           flores=args.flores, sections=tuple(args.only or SECTIONS), sink=args.sink,
+                           flores=args.flores, sections=tuple(s for s in args.only or SECTIONS if s != "soak"), sink=args.sink,
                            real_speech=args.real_speech, clips=tuple(args.clips))
     try:
         path = run_bench(PackStore(paths.packs_dir()), options, progress.step)
