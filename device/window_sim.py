@@ -6,10 +6,49 @@ filtered so a held key is one press and one release.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from tolk.device.controller import ButtonEvent
 
 KEYS = {"a": "talk_a", "l": "talk_b", "s": "swap", "m": "menu", "Return": "select", "Up": "up", "Down": "down",
         "p": "power"}
+RELEASE_SETTLE_MS = 60  # X11 sends a key's auto-repeat release and press within a millisecond of each other
+POWER_HOLD_MS = 3000
+
+
+class HeldKeys:
+    """Keys as buttons, with auto-repeat filtered out. While a key is held, X11 sends KeyRelease + KeyPress
+    pairs: a release only counts when no press of the same key follows within ``RELEASE_SETTLE_MS``; the press
+    that follows cancels it. ``after(ms, fn) -> id`` and ``cancel(id)`` are the window's timers (tk's
+    ``after``/``after_cancel``)."""
+
+    def __init__(self, post: Callable[[ButtonEvent], None], after: Callable[[int, Callable[[], None]], object],
+                 cancel: Callable[[object], None]) -> None:
+        self.post, self.after, self.cancel = post, after, cancel
+        self.held: dict[str, str] = {}
+        self._pending: dict[str, object] = {}  # keysym -> the timer of a release not yet confirmed
+
+    def down(self, keysym: str) -> None:
+        pending = self._pending.pop(keysym, None)
+        if pending is not None:
+            self.cancel(pending)  # auto-repeat: the key is still held
+            return
+        name = KEYS.get(keysym)
+        if name and keysym not in self.held:
+            self.held[keysym] = name
+            self.post(ButtonEvent(name, "press"))
+            if name == "power":
+                self.after(POWER_HOLD_MS, lambda: keysym in self.held and self.post(ButtonEvent("power", "hold")))
+
+    def up(self, keysym: str) -> None:
+        if keysym in self.held and keysym not in self._pending:
+            self._pending[keysym] = self.after(RELEASE_SETTLE_MS, lambda: self._release(keysym))
+
+    def _release(self, keysym: str) -> None:
+        self._pending.pop(keysym, None)
+        name = self.held.pop(keysym, None)
+        if name:
+            self.post(ButtonEvent(name, "release"))
 
 
 def run_window(appliance, scale: int = 2) -> None:
@@ -22,8 +61,8 @@ def run_window(appliance, scale: int = 2) -> None:
     label = tk.Label(root)
     label.pack()
     tk.Label(root, text="hold A / L: talk · S swap · M menu · Enter select · ↑↓ · hold P power").pack()
-    held: dict[str, str] = {}
     controller = appliance.controller
+    keys = HeldKeys(controller.post, root.after, root.after_cancel)
 
     def show(image) -> None:
         photo = ImageTk.PhotoImage(image.resize((image.width * scale, image.height * scale)))
@@ -37,23 +76,8 @@ def run_window(appliance, scale: int = 2) -> None:
     appliance.display = _Window()
     appliance._last = None
 
-    def key_down(event) -> None:
-        name = KEYS.get(event.keysym)
-        if name and event.keysym not in held:
-            held[event.keysym] = name
-            controller.post(ButtonEvent(name, "press"))
-            if name == "power":
-                root.after(3000, lambda: event.keysym in held and controller.post(ButtonEvent("power", "hold")))
-
-    def key_up(event) -> None:
-        def release() -> None:
-            name = held.pop(event.keysym, None)
-            if name:
-                controller.post(ButtonEvent(name, "release"))
-        root.after(30, release)  # auto-repeat sends up/down pairs: a quick down cancels this
-
-    root.bind("<KeyPress>", key_down)
-    root.bind("<KeyRelease>", key_up)
+    root.bind("<KeyPress>", lambda event: keys.down(event.keysym))
+    root.bind("<KeyRelease>", lambda event: keys.up(event.keysym))
 
     def pump() -> None:
         appliance.tick(0.0)

@@ -98,3 +98,35 @@ def test_board_entry_point_runs_and_reports_missing_audio(tmp_path, real_store):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+def test_window_keys_filter_x11_auto_repeat():
+    """A held key under X11 sends release+press pairs; the window must see one press and one release."""
+    from tolk.device.window_sim import RELEASE_SETTLE_MS, HeldKeys
+
+    timers, posted, now = {}, [], {"ms": 0}
+
+    def after(ms, fn):
+        timers[len(timers) + 1] = (now["ms"] + ms, fn)
+        return len(timers)
+
+    def advance(ms):
+        now["ms"] += ms
+        for tid, (due, fn) in sorted(timers.items()):
+            if due <= now["ms"]:
+                del timers[tid]
+                fn()
+
+    keys = HeldKeys(posted.append, after, lambda tid: timers.pop(tid, None))
+    keys.down("a")
+    for _ in range(20):  # 20 auto-repeats, 30 ms apart, release and press at the same instant
+        advance(30)
+        keys.up("a")
+        keys.down("a")
+    advance(30)
+    keys.up("a")  # the real release
+    advance(RELEASE_SETTLE_MS + 1)
+    keys.down("l")
+    keys.down("l")  # a second press without release (another kind of repeat) is ignored too
+    assert [(e.button, e.action) for e in posted] == [("talk_a", "press"), ("talk_a", "release"),
+                                                      ("talk_b", "press")]
