@@ -116,11 +116,13 @@ def start_console_server(appliance, passphrase: str | None = None, reboot=None):
 
 def run_simulate(args: argparse.Namespace) -> int:
     from tolk.audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
-    from tolk.device.script import parse_script, run_script
+    from tolk.device.script import load_script, parse_script, run_script
     from tolk.models.store import PackStore
     from tolk.ui import outputs as displays
 
     size = tuple(int(x) for x in args.size.split("x"))
+    # a bad script (missing file, bad line) is refused before a device opens or a model loads
+    given = load_script(args.script) if args.script else None
     out = Path("out")
     sound = _sound_card_present() and args.mic_file is None
     demo = args.script is None and not sound and args.mic_file is None
@@ -146,10 +148,8 @@ def run_simulate(args: argparse.Namespace) -> int:
             print("No sound card: playing sample clips in (out/sample-*.wav); frames go to "
                   f"{args.frames}, speech to {args.speaker_file or out / 'speech.wav'}")
             script = parse_script(demo_script(_demo_clips(PackStore(paths.packs_dir()), out)))
-        elif args.script:
-            script = parse_script(args.script.read_text(encoding="utf-8"), base=args.script.parent)
         else:
-            script = None
+            script = given
         server = start_console_server(appliance)
         stack.callback(lambda: server and server.close())
         appliance.controller.start()

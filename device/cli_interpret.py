@@ -84,9 +84,10 @@ def report(events: list[ev.Event], out=sys.stdout, timings: bool = False) -> int
 
 def run_translate(args: argparse.Namespace) -> int:
     try:
-        from tolk.models import languages
+        from tolk.device.interpreter import check_languages, check_text
 
-        languages.get(args.source), languages.get(args.target)
+        check_text(args.text)  # empty, too long, unknown or same language: refused before the models load
+        check_languages(source=args.source, target=args.target)
         interpreter = _interpreter(args)
         events = interpreter.translate_text(args.text, args.source, args.target).collect()
     except TolkError as err:
@@ -110,6 +111,9 @@ def run_interpret(args: argparse.Namespace) -> int:
         for code in [*pair, forced, args.target]:
             if code:
                 languages.get(code)
+        from tolk.device.interpreter import check_languages
+
+        check_languages(pair=pair, source=forced, target=args.target)
         if not args.target and len(pair) != 2:
             raise TolkError("give --to LANG, or --pair A,B to translate into the other language", code=ErrorCode.ARGS)
         if args.output and (args.output.is_dir() or not args.output.parent.is_dir()):

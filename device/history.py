@@ -51,11 +51,11 @@ class History:
     def _open(self) -> sqlite3.Connection:
         if self.path.exists() and not self.path.is_file():
             raise sqlite3.DatabaseError(f"{self.path} is not a file")
-        fresh = not self.path.exists()
         db = sqlite3.connect(str(self.path), check_same_thread=False)
         try:
-            if fresh:
-                self.path.chmod(0o600)  # what people said is private
+            for private in (self.path, *(self.path.with_name(self.path.name + x) for x in ("-wal", "-shm"))):
+                if private.exists():  # what people said is private (files an older version left 0644 too)
+                    private.chmod(0o600)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute(_SCHEMA)

@@ -53,11 +53,35 @@ class InterpreterConfig:
     context_turns: int = 0  # LLM packs: pass this many earlier (source, translation) pairs as context
 
 
-__all__ = ["AudioTooLongError", "Interpreter", "InterpreterConfig", "LiveTurn", "Turn"]
+__all__ = ["AudioTooLongError", "Interpreter", "InterpreterConfig", "LiveTurn", "Turn", "check_languages",
+           "check_text"]
 
 
 class _Cancelled(Exception):
     pass
+
+
+def check_text(text: str, max_chars: int = InterpreterConfig.max_text_chars) -> None:
+    """TEXT-EMPTY / TEXT-TOO-LONG for a text turn; callers run it before any model loads."""
+    if not text or not text.strip():
+        raise TolkError(code=ErrorCode.TEXT_EMPTY)
+    if len(text) > max_chars:
+        raise TolkError(f"{len(text):,} characters is over the {max_chars:,} limit for one turn",
+                        code=ErrorCode.TEXT_TOO_LONG)
+
+
+def check_languages(*, pair: Sequence[str] = (), source: str | None = None, target: str | None = None) -> None:
+    """LANG-UNKNOWN for a code not in the registry, LANG-SAME when the pair names one language twice or the
+    source is the target (codes compared after normalising: "EN" and "en-GB" are English). One check, run
+    before any model loads; the pack's own language list is checked by the interpreter."""
+    codes = [languages.get(c).code for c in pair]
+    if len(codes) != len(set(codes)):
+        raise TolkError(f"the pair {' '.join(pair)} names {languages.get(codes[0]).english_name} twice",
+                        code=ErrorCode.LANG_SAME)
+    src, tgt = (languages.get(c).code if c else None for c in (source, target))
+    if src is not None and src == tgt:
+        raise TolkError(f"{languages.get(src).english_name} into {languages.get(src).english_name}: "
+                        "nothing to translate", code=ErrorCode.LANG_SAME)
 
 
 def _resolve_target(source: str, allowed: Sequence[str], target: str | None) -> str:
@@ -98,6 +122,7 @@ class Interpreter:
         """Speech (16 kHz mono float32) in; events out. ``pair`` restricts language detection."""
         allowed = tuple(languages.get(c).code for c in pair)
         self._check([*allowed, forced, target])
+        check_languages(pair=allowed, source=forced, target=target)
         turn = Turn(next(self._ids), np.asarray(audio, dtype=np.float32), None, allowed,
                     languages.get(forced).code if forced else None, languages.get(target).code if target else None)
         self._jobs.put(turn)
@@ -108,6 +133,7 @@ class Interpreter:
         """A turn that takes audio while the person speaks (``feed``) and runs when they stop (``finish``)."""
         allowed = tuple(languages.get(c).code for c in pair)
         self._check([*allowed, forced, target])
+        check_languages(pair=allowed, source=forced, target=target)
         turn = LiveTurn(self, id=next(self._ids), allowed=allowed,
                         forced=languages.get(forced).code if forced else None,
                         target=languages.get(target).code if target else None, sink=sink)
@@ -116,15 +142,12 @@ class Interpreter:
         return turn
 
     def _check_text(self, text: str) -> None:
-        if not text or not text.strip():
-            raise TolkError(code=ErrorCode.TEXT_EMPTY)
-        if len(text) > self.config.max_text_chars:
-            raise TolkError(f"{len(text):,} characters is over the {self.config.max_text_chars:,} limit for one turn",
-                            code=ErrorCode.TEXT_TOO_LONG)
+        check_text(text, self.config.max_text_chars)
 
     def translate_text(self, text: str, source: str, target: str) -> Turn:
         self._check_text(text)
         self._check([source, target])
+        check_languages(source=source, target=target)
         turn = Turn(next(self._ids), None, text, (languages.get(source).code,), languages.get(source).code,
                     languages.get(target).code)
         self._jobs.put(turn)

@@ -15,6 +15,7 @@ Buttons: talk_a (left) talk_b (right) swap menu select up down power.
 """
 from __future__ import annotations
 
+import math
 import shlex
 import time
 from dataclasses import dataclass
@@ -45,7 +46,10 @@ def parse_script(text: str, base: Path = Path(".")) -> list[Action]:
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        verb, *args = shlex.split(line)
+        try:
+            verb, *args = shlex.split(line)
+        except ValueError as err:  # an unclosed quote
+            raise ScriptError(f"line {number}: cannot parse the line ({err})") from None
         if verb not in _VERBS:
             raise ScriptError(f"line {number}: unknown action '{verb}' (known: {', '.join(_VERBS)})")
         low, high = _VERBS[verb]
@@ -59,11 +63,23 @@ def parse_script(text: str, base: Path = Path(".")) -> list[Action]:
             args = [str((base / args[0]).resolve()) if not Path(args[0]).is_absolute() else args[0]]
         for value in (args[1:] if verb in ("hold", "wait-state") else args if verb in ("wait", "wait-mic") else ()):
             try:
-                float(value)
+                seconds = float(value)
             except ValueError:
                 raise ScriptError(f"line {number}: '{value}' is not a number of seconds") from None
+            if not (math.isfinite(seconds) and seconds >= 0):  # "nan" or "inf" would wait for ever
+                raise ScriptError(f"line {number}: '{value}' is not a number of seconds")
         actions.append(Action(verb, tuple(args), number))
     return actions
+
+
+def load_script(path: Path) -> list[Action]:
+    """Read and parse a script file (relative clip paths are relative to it); not UTF-8 text is SCRIPT-BAD."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ScriptError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    return parse_script(text, base=path.parent)
 
 
 def run_script(appliance, actions: list[Action], mic=None) -> None:

@@ -115,7 +115,7 @@ def codes() -> tuple[str, ...]:
 
 
 def _unknown(kind: str, code: str, valid) -> UnknownLanguageError:
-    return UnknownLanguageError(f"unknown {kind} '{code}'; valid codes: {' '.join(sorted(valid))}")
+    return UnknownLanguageError(f"unknown {kind} '{code[:40]}'; valid codes: {' '.join(sorted(valid))}")
 
 
 def get(code: str) -> Language:

@@ -19,6 +19,7 @@ from tolk.models.errors import ManifestError, UnsafePathError
 MAX_MANIFEST_BYTES = 4_000_000  # a real manifest is a few kB
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
+FILE_SETTINGS = ("tokenizer", "model")  # settings that name one of the pack's files
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -168,6 +169,9 @@ class PackManifest:
             raise ManifestError(f"pack {self.id}: 'files' is empty")
         if self.format_version != FORMAT_VERSION:
             raise ManifestError(f"pack {self.id}: unsupported format_version {self.format_version}")
+        for key in FILE_SETTINGS:  # checked at install too, not first at load (after the swap)
+            if key in self.settings:
+                self.path_of(Path("."), self.settings[key])
 
     @property
     def size_bytes(self) -> int:

@@ -17,6 +17,29 @@ def need_real(reason: str):
     pytest.skip(f"real default packs not installed ({reason}); run: tolk models install-defaults")
 
 
+def need(reason: str):
+    """A real dependency (espeak-ng, an FFmpeg codec, the 'convert' extra) is missing: a skip on a developer's
+    machine, a failure where TOLK_REQUIRE_REAL_MODELS=1 (CI, setup.sh installs everything)."""
+    if os.environ.get("TOLK_REQUIRE_REAL_MODELS") == "1":
+        pytest.fail(f"required here (TOLK_REQUIRE_REAL_MODELS=1): {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def need_espeak() -> None:
+    if shutil.which("espeak-ng") is None:
+        need("espeak-ng is not installed (setup.sh installs it)")
+
+
+def need_module(name: str, reason: str):
+    """``pytest.importorskip`` that fails instead where TOLK_REQUIRE_REAL_MODELS=1."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        need(f"{reason} ({err})")
+
+
 @pytest.fixture(scope="session")
 def real_store() -> PackStore:
     store = PackStore(paths.packs_dir())

@@ -38,9 +38,15 @@ class FakeAsr:
         return Transcript(self.text, forced or self.language, 0.9, speech.size / 16000, 0.01)
 
 
+def fake_translation(text: str, target: str) -> str:
+    """Into English lower-case, into any other language upper-case: the two directions of a pair differ, so a
+    back-translation (es -> en: "good morning.") can be told from the translation ("GOOD MORNING.")."""
+    return text.lower() if target == "en" else text.upper()
+
+
 @dataclass
 class FakeTranslator:
-    """Upper-cases; can block on a gate so a test can cancel mid-translation."""
+    """Upper-cases (lower-cases into English); can block on a gate so a test can cancel mid-translation."""
 
     manifest: PackManifest
     gate: threading.Event | None = None
@@ -51,7 +57,7 @@ class FakeTranslator:
     def stream(self, text, source, target, context=(), cancel=None):
         """Word by word, like a model's token stream; waits on ``gate`` after ``gate_after`` words."""
         self.calls.append([text])
-        for i, word in enumerate(text.upper().split(" ")):
+        for i, word in enumerate(fake_translation(text, target).split(" ")):
             if self.gate is not None and i >= self.gate_after:
                 while not self.gate.wait(0.01):
                     if cancel is not None and cancel.is_set():
@@ -67,7 +73,7 @@ class FakeTranslator:
             while not self.gate.wait(0.01):
                 if cancel is not None and cancel.is_set():
                     return [Translation("", source, target, 1, 0, 0.0) for _ in texts]
-        return [Translation(t.upper(), source, target, len(t), len(t), 0.001) for t in texts]
+        return [Translation(fake_translation(t, target), source, target, len(t), len(t), 0.001) for t in texts]
 
 
 class FakeVoices:

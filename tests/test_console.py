@@ -1,6 +1,7 @@
 """The serial console over a real pty with pyserial, against a live controller (fake engines)."""
 import json
 from importlib import metadata
+import logging
 import os
 import random
 import threading
@@ -122,7 +123,9 @@ def test_every_command_answers_in_text(rig):
     assert "error [CONFIRM-NEEDED]" in rig.command("history wipe")
     assert "history wiped" in rig.command("history wipe yes") and rig.controller.history.count() == 0
     assert "one sentence en→es in" in rig.command("bench quick")
-    assert "state" in rig.command("log tail 5") or rig.command("log tail 5")
+    logging.getLogger("tolk.device.test").info("a marker line for the tail")
+    tail = rig.command("log tail 5")
+    assert "a marker line for the tail" in tail and len(tail.strip().splitlines()) <= 5 + 2  # lines, echo, prompt
     assert f"tolk {metadata.version('tolk')}" in rig.command("version")
     assert "error [CONFIRM-NEEDED]" in rig.command("reboot")
     assert "error [CONFIRM-NEEDED]" in rig.command("shutdown")
@@ -167,17 +170,6 @@ def test_line_editing_history_and_completion(rig):
     assert b"state: ready" in rig.read_until(b"tolk> ")
     rig.send(b"version\x1b\r")  # a stray ESC right before Enter: the Enter still submits the line
     assert b"tolk " in rig.read_until(b"tolk> ", timeout=5)
-
-
-def test_bad_input_gets_an_error_and_the_console_stays_usable(rig):
-    rig.send(b"st\xff\xfeatus\r")
-    assert b"CONSOLE-BAD-INPUT" in rig.read_until(b"tolk> ")
-    rig.send(b"A" * 10_000 + b"\r")
-    assert b"CONSOLE-TOO-LONG" in rig.read_until(b"tolk> ")
-    rig.send(b"translate \x01\x02\x07 hi\r")
-    assert b"CONSOLE-BAD-INPUT" in rig.read_until(b"tolk> ")
-    assert "error [CONSOLE-SYNTAX]" in rig.command('translate "unclosed')
-    assert "state: ready" in rig.command("status")
 
 
 def test_fuzz_random_bytes_and_malformed_commands(rig):
@@ -277,10 +269,3 @@ def test_reboot_says_so_where_it_cannot_and_reboots_where_it_can(tmp_path):
     finally:
         loop_stop.set()
         runner.join(5)
-
-
-def test_interpret_opens_only_files_in_the_audio_folders(rig, tmp_path):
-    out = rig.command("interpret /etc/passwd")
-    assert "error [CONSOLE-USAGE]" in out and "only from" in out
-    out = rig.command(f"interpret {tmp_path}/../../../etc/passwd")
-    assert "error [CONSOLE-USAGE]" in out

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("transformers", reason="conversion tests need the 'convert' extra")
-pytest.importorskip("gguf", reason="conversion tests need the 'convert' extra")
+from tests.conftest import need_module
+
+need_module("transformers", "conversion tests need the 'convert' extra")
+need_module("gguf", "conversion tests need the 'convert' extra")
 
 import ctranslate2  # noqa: E402
 

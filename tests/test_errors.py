@@ -41,16 +41,3 @@ def test_errors_carry_members_not_strings():
     with pytest.raises(TypeError):
         TolkError("x", code="PACK-MISSING")  # type: ignore[arg-type]
     assert ManifestError().message == ErrorCode.PACK_MANIFEST.summary
-
-
-def test_bad_paths_on_the_command_line_get_a_code_not_a_traceback(tmp_path):
-    import subprocess
-    import sys
-
-    cases = [["simulate", "--headless", "--script", str(tmp_path / "missing.script")],
-             ["translate", "", "--from", "en", "--to", "es"]]
-    for args in cases:
-        proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", *args], capture_output=True, text=True,
-                              timeout=120)
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-        assert proc.stderr.startswith("error: [")

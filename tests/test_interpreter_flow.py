@@ -7,7 +7,6 @@ import pytest
 
 from tolk.device import events as ev
 from tolk.device.interpreter import Interpreter, InterpreterConfig
-from tolk.models.errors import UnknownLanguageError
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
 
 SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)
@@ -49,7 +48,9 @@ def test_turn_event_sequence_first_sentence_alone():
     assert voices.spoken == [("GOOD MORNING.", "es"), ("WHERE IS THE STATION?", "es")]
     done = events[-1]
     assert not done.cancelled and {"asr", "mt", "tts", "first_audio", "total"} <= set(done.timings)
-    assert next(e for e in events if isinstance(e, ev.BackTranslation)).language == "en"
+    back = next(e for e in events if isinstance(e, ev.BackTranslation))
+    assert (back.text, back.language) == ("good morning. where is the station?", "en")  # es -> en, not the forward
+    assert translator.calls[-1] == ["GOOD MORNING. WHERE IS THE STATION?"]  # what was said, translated back
     interp.close()
 
 
@@ -59,28 +60,6 @@ def test_silence_gives_no_speech_and_no_translation():
     assert any(isinstance(e, ev.NoSpeech) for e in events)
     assert not any(isinstance(e, (ev.TranslationText, ev.AudioOut)) for e in events)
     assert translator.calls == []
-
-
-def test_too_long_audio_is_refused_clearly():
-    interp, _, _ = make(max_seconds=1.0)
-    events = interp.interpret(SPEECH, pair=["en", "es"]).collect(timeout=10)
-    (error,) = [e for e in events if isinstance(e, ev.TurnError)]
-    assert error.code == "AUDIO-TOO-LONG" and "limit" in error.message
-    # the worker survives: the next turn works
-    assert any(isinstance(e, ev.TranslationText) for e in interp.interpret(SPEECH[:8000], pair=["en", "es"]).collect(10))
-
-
-@pytest.mark.parametrize("kwargs", [{"pair": ["en", "xx"]}, {"target": "klingon"}, {"forced": "zz", "target": "es"}])
-def test_unknown_language_codes_list_valid_ones(kwargs):
-    interp, _, _ = make()
-    with pytest.raises(UnknownLanguageError, match="valid codes:"):
-        interp.interpret(SPEECH, **kwargs)
-
-
-def test_language_outside_the_pack_is_refused():
-    interp, _, _ = make()
-    with pytest.raises(UnknownLanguageError, match="does not know 'ja'"):
-        interp.interpret(SPEECH, pair=["en", "ja"])
 
 
 def test_cancel_mid_translation():
@@ -104,12 +83,6 @@ def test_text_turn_and_phrase_cache():
     second = interp.translate_text("Thank you.", "en", "de").collect(timeout=10)
     assert [e.text for e in first + second if isinstance(e, ev.TranslationText)] == ["THANK YOU.", "THANK YOU."]
     assert translator.calls == [["Thank you."]]  # the second came from the cache
-
-
-def test_same_source_and_target_is_an_error():
-    interp, _, _ = make()
-    events = interp.translate_text("Hello.", "en", "en").collect(timeout=10)
-    assert [e.code for e in events if isinstance(e, ev.TurnError)] == ["LANG-SAME"]
 
 
 def test_live_turn_partials_then_full_turn():

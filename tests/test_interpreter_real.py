@@ -5,8 +5,9 @@ import wave
 
 import pytest
 
-from tolk.audio.clip import CorruptAudioError, load_audio
+from tolk.audio.clip import load_audio
 from tolk.device import events as ev
+from tests.conftest import need_espeak
 
 pytestmark = pytest.mark.real_models
 
@@ -32,7 +33,7 @@ def test_full_turn_english_to_spanish(real_interpreter, clips):
 @pytest.mark.parametrize("forced", [None, "de"])
 def test_german_clip_detected_as_german_in_en_de_pair(real_interpreter, clips, forced):
     if "de" not in clips:
-        pytest.skip("espeak-ng missing")
+        need_espeak()
     events = real_interpreter.interpret(load_audio(clips["de"]), pair=["en", "de"], forced=forced).collect(300)
     final = next(e for e in events if isinstance(e, ev.FinalText))
     assert final.language == "de" and "bahnhof" in final.text.lower()
@@ -57,13 +58,6 @@ def test_cancel_a_real_turn(real_interpreter, clips):
     assert seen[-1].cancelled and not any(isinstance(e, ev.AudioOut) for e in seen)
 
 
-def test_corrupt_audio_is_a_clear_error(tmp_path):
-    bad = tmp_path / "bad.wav"
-    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 10)
-    with pytest.raises(CorruptAudioError, match="bad.wav: not a readable audio file"):
-        load_audio(bad)
-
-
 def test_cli_interpret_writes_playable_wav(clips, tmp_path):
     out = tmp_path / "out.wav"
     proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "interpret", str(clips["en"]), "--to", "es",
@@ -74,12 +68,3 @@ def test_cli_interpret_writes_playable_wav(clips, tmp_path):
         assert wav.getnchannels() == 1 and wav.getnframes() > wav.getframerate()
 
 
-def test_cli_bad_input_messages(tmp_path):
-    bad = tmp_path / "bad.mp3"
-    bad.write_bytes(b"\x00" * 100)
-    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "interpret", str(bad), "--to", "es"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "AUDIO-CORRUPT" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "translate", "hi", "--from", "en", "--to", "xx"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "LANG-UNKNOWN" in proc.stderr and "valid codes:" in proc.stderr

@@ -8,6 +8,7 @@ import pytest
 
 from tolk.models.build import speechset
 from tolk.models.errors import FetchError
+from tests.conftest import need_module
 
 TRANSCRIPT = """; Core Asterisk Sounds in English
 
@@ -87,7 +88,7 @@ def test_download_checks_every_deb_against_its_pinned_sha256(tmp_path, monkeypat
 
 
 def test_g722_decodes_to_16_khz_float(tmp_path):
-    av = pytest.importorskip("av")
+    av = need_module("av", "PyAV (FFmpeg) decodes the clips")
     path = tmp_path / "tone.g722"
     t = np.arange(16000) / 16000
     pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)

@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-pytest.importorskip("transformers", reason="tiny packs are generated with the 'convert' extra")
-pytest.importorskip("onnx", reason="the tiny Piper voice is exported with the 'convert' extra")
+from tests.conftest import need_module
+
+need_module("transformers", "tiny packs are generated with the 'convert' extra")
+need_module("onnx", "the tiny Piper voice is exported with the 'convert' extra")
 
 from tolk.audio.clip import load_audio  # noqa: E402
 from tolk.device import events as ev  # noqa: E402

@@ -1,4 +1,6 @@
-"""Verification and atomic installation of packs (real files on a real filesystem)."""
+"""Packs: verified before use, and a bad install changes nothing (real files on a real filesystem).
+
+Each hostile case asserts its code and that the active pack is still active and verified."""
 import os
 import pickle
 import signal
@@ -55,11 +57,16 @@ def test_flipped_byte_is_found_and_named(installed):
     problems = installed.verify("tiny-mt")
     assert [p.path for p in problems] == ["config.json"]
     assert "sha256" in problems[0].message
+    with pytest.raises(PackIntegrityError) as caught:  # no earlier version to fall back to: a clear error
+        installed.checked("tiny-mt")
+    assert caught.value.code == "PACK-INTEGRITY" and "config.json" in str(caught.value)
+    assert (pack.path / "config.json").read_bytes() == bytes(data)  # the damaged file is left for inspection
 
 
 def test_unknown_pack_lists_installed(installed):
-    with pytest.raises(PackNotFoundError, match="installed: tiny-mt"):
+    with pytest.raises(PackNotFoundError, match="installed: tiny-mt") as caught:
         installed.get("nope")
+    assert caught.value.code == "PACK-MISSING" and installed.verify("tiny-mt") == []
 
 
 def test_reinstalling_same_pack_is_idempotent(installed, tmp_path):
@@ -85,15 +92,22 @@ def test_new_version_replaces_old_atomically(installed, tmp_path):
 def test_rollback_without_an_earlier_version_says_so(installed):
     from tolk.models.errors import PackNotFoundError
 
-    with pytest.raises(PackNotFoundError):
+    active = installed.get("tiny-mt").path
+    with pytest.raises(PackNotFoundError) as caught:
         installed.rollback("tiny-mt")
+    assert caught.value.code == "PACK-MISSING"
+    assert installed.get("tiny-mt").path == active and installed.verify("tiny-mt") == []
 
 
 def test_a_stray_file_or_link_in_the_store_is_skipped(installed, tmp_path):
     (installed.root / "notes.txt").write_text("x")
     (installed.root / "stray").symlink_to(tmp_path)
     (installed.root / "dangling").symlink_to(tmp_path / "gone")
+    (installed.root / "loop").symlink_to(installed.root / "loop")
+    (installed.root / "Bad Name").mkdir()
     assert [p.id for p in installed.installed()] == ["tiny-mt"]
+    assert installed.checked("tiny-mt").path == installed.get("tiny-mt").path and installed.verify("tiny-mt") == []
+    assert (tmp_path / "v1" / "model.bin").exists()  # nothing followed the links
 
 
 def test_concurrent_installs_both_land(installed, tmp_path):
@@ -173,7 +187,7 @@ def test_unsafe_packs_are_rejected_and_nothing_changes(installed, tmp_path):
         after = snapshot(installed.root)
         assert {k: v for k, v in after.items() if not k.startswith(STAGING)} == \
             {k: v for k, v in before.items() if not k.startswith(STAGING)}, name
-        assert not any((installed.root / STAGING).iterdir()) if (installed.root / STAGING).exists() else True
+        assert not ((installed.root / STAGING).exists() and any((installed.root / STAGING).iterdir()))
         assert installed.get("tiny-mt").manifest.languages == ("en", "es")
         assert installed.verify("tiny-mt") == []
     assert (tmp_path / "outside.json").read_text() == "{}"
@@ -183,14 +197,17 @@ def test_missing_and_mismatched_files_are_rejected(installed, tmp_path):
     missing = tmp_path / "missing"
     make_pack(missing, payload=b"\x0a" * 64)
     os.remove(missing / "tokenizer.json")
-    with pytest.raises(PackIntegrityError, match="tokenizer.json: is missing"):
+    active = installed.get("tiny-mt").path
+    with pytest.raises(PackIntegrityError, match="tokenizer.json: is missing") as caught:
         installed.install_dir(missing)
+    assert caught.value.code == "PACK-INTEGRITY" and installed.get("tiny-mt").path == active
 
     mismatch = tmp_path / "mismatch"
     make_pack(mismatch, payload=b"\x0b" * 64)
     (mismatch / "config.json").write_bytes(b'{"layers": 3}')
-    with pytest.raises(PackIntegrityError, match="config.json: sha256"):
+    with pytest.raises(PackIntegrityError, match="config.json: sha256") as caught:
         installed.install_dir(mismatch)
+    assert caught.value.code == "PACK-INTEGRITY" and installed.get("tiny-mt").path == active
     assert installed.verify("tiny-mt") == []
 
 
@@ -267,7 +284,7 @@ def test_a_byte_appended_after_install_is_caught_before_loading(installed):
         handle.write(b"\0")
     with pytest.raises(PackIntegrityError) as caught:
         installed.checked("tiny-mt")
-    assert "model.bin" in str(caught.value)
+    assert "model.bin" in str(caught.value) and caught.value.code == "PACK-INTEGRITY"
 
 
 def test_a_damaged_pack_falls_back_to_the_kept_version(installed, tmp_path):
@@ -276,10 +293,25 @@ def test_a_damaged_pack_falls_back_to_the_kept_version(installed, tmp_path):
     new = installed.install_dir(tmp_path / "v2").path
     (new / "config.json").write_bytes(b'{"layers": 3}')  # same size, other bytes
     assert installed.checked("tiny-mt").path == old == installed.get("tiny-mt").path
+    assert installed.verify("tiny-mt") == []  # the version now active is intact
 
 
 def test_a_killed_installs_staging_is_removed_at_start(installed):
     leftover = installed.new_staging_dir()
     (leftover / "model.bin").write_bytes(b"\0" * 1000)
+    active = installed.get("tiny-mt").path
     installed.clean_stale_staging()
     assert not leftover.exists()
+    assert installed.get("tiny-mt").path == active and installed.verify("tiny-mt") == []
+
+
+def test_the_loader_removes_a_killed_installs_staging_before_anything_loads(installed):
+    from tolk.device.loader import load_interpreter
+    from tolk.models.errors import PackNotFoundError
+
+    leftover = installed.new_staging_dir()
+    (leftover / "model.bin").write_bytes(b"\0" * 1000)
+    with pytest.raises(PackNotFoundError) as caught:  # this store has no ASR pack: the load stops there
+        load_interpreter(installed)
+    assert caught.value.code == "PACK-MISSING" and not leftover.exists()
+    assert installed.verify("tiny-mt") == []

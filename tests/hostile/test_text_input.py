@@ -1,0 +1,49 @@
+"""Hostile text: empty, whitespace, too long, option-like. Refused with a code before any model runs, and the
+interpreter goes on working; text that looks like a command-line option is spoken, not parsed."""
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import need_espeak
+from tests.hostile.helpers import make_interpreter, still_translates
+from tolk.device.interpreter import InterpreterConfig
+from tolk.models.errors import TolkError
+from tolk.models.tts import EspeakTts
+
+LIMIT = InterpreterConfig().max_text_chars
+
+
+def test_text_starting_with_a_dash_is_spoken():
+    need_espeak()
+    (speech,) = list(EspeakTts().speak("-5 grados", "es"))
+    assert speech.audio.size > speech.sample_rate * 0.3 and abs(speech.audio).max() > 0.05
+
+
+@pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), ("   \n\t ", "TEXT-EMPTY"), ("\u3000", "TEXT-EMPTY"),
+                                        ("a" * (LIMIT + 1), "TEXT-TOO-LONG"), ("word " * 4000, "TEXT-TOO-LONG"),
+                                        ("x" * 20000, "TEXT-TOO-LONG")])
+@pytest.mark.parametrize("entry", ["translate_text", "say"])
+def test_bad_text_is_refused_before_any_model_runs(text, code, entry):
+    interp, translator, voices = make_interpreter()
+    call = (lambda: interp.translate_text(text, "en", "es")) if entry == "translate_text" else \
+        (lambda: interp.say(text, "es"))
+    with pytest.raises(TolkError) as caught:
+        call()
+    assert caught.value.code == code
+    assert translator.calls == [] and voices.spoken == []  # refused before the models
+    still_translates(interp)
+
+
+def test_text_at_the_limit_is_accepted():
+    interp, translator, _ = make_interpreter()
+    text = ("Hello. " * LIMIT)[:LIMIT]
+    events = interp.translate_text(text, "en", "es").collect(timeout=30)
+    assert not [e for e in events if type(e).__name__ == "TurnError"] and translator.calls
+
+
+@pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), (" ", "TEXT-EMPTY"), ("a" * (LIMIT + 1), "TEXT-TOO-LONG")])
+def test_the_cli_refuses_bad_text_before_loading_models(text, code):
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "translate", text, "--from", "en", "--to", "es"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: [{code}]") and "Traceback" not in proc.stderr
