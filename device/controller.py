@@ -38,7 +38,7 @@ class Controller:
         self.interpreter, self.mic, self.speaker, self.history = interpreter, mic, speaker, history
         settings, notice = settings_file.load()
         if history is not None and history.moved_aside is not None:
-            notice = "History was damaged: kept aside, a new one started"
+            notice = f"History was damaged: kept aside, a new one started [{ErrorCode.HISTORY_DAMAGED}]"
         voices = interpreter.voices
         facts = machine.Facts(
             languages=tuple(interpreter.translator.manifest.languages),

@@ -77,6 +77,8 @@ class ErrorCode(StrEnum):
     CONSOLE_PORT = "CONSOLE-PORT", "The serial port cannot be opened.", "Check the port name."
     CONSOLE_INTERNAL = "CONSOLE-INTERNAL", "The console hit a bug.", "Try again; the log has details."
     CONFIRM_NEEDED = "CONFIRM-NEEDED", "This needs a confirmation.", "Repeat the command with: yes"
+    HISTORY_DAMAGED = ("HISTORY-DAMAGED", "The history file was damaged.",
+                       "Nothing to do: it was kept aside and a new one started.")
     HISTORY_OFF = "HISTORY-OFF", "History is switched off.", "Switch it on in the settings."
 
 

@@ -239,7 +239,7 @@ def test_back_translation_setting_reaches_the_interpreter_and_the_screen(tmp_pat
     controller.post(ButtonEvent("talk_a", "release"))
     run_until(controller, lambda: controller.state is State.READY and "speaking" in states)
     screen = controller.screen()
-    assert isinstance(screen, sc.ResultScreen) and screen.back_translation == "GOOD MORNING."
+    assert isinstance(screen, sc.ResultScreen) and screen.back_translation == "good morning."
 
 
 def test_speaking_lasts_until_playback_ends(tmp_path, speech_clip):

@@ -152,7 +152,7 @@ class Soak:
     def unplug(self) -> None:
         self.mic.plugged = False
         self._press("talk_a")
-        self._until(lambda: self.controller.state is State.ERROR, "AUDIO-NO-MIC")
+        self._until(lambda: self.controller.state is State.ERROR, "the no-microphone screen")
         self.mic.plugged = True
         self._until(lambda: self.controller.state is State.READY, "found again")
 

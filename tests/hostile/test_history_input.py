@@ -1,6 +1,6 @@
 """A damaged history database never stops the device: moved aside (kept), a fresh one, a notice; private (0600).
 
-History damage has no error code of its own: the device shows the notice below (no code in it) and goes on.
+The device shows a notice with the code HISTORY-DAMAGED and goes on.
 """
 import sqlite3
 
@@ -49,7 +49,7 @@ def test_damaged_history_is_moved_aside_and_a_fresh_one_starts(tmp_path, damage)
 def test_the_controller_shows_a_notice_for_a_damaged_history(tmp_path):
     (tmp_path / "history.sqlite").write_bytes(b"garbage" * 500)
     controller, *_ = make_controller(tmp_path)
-    assert controller.notice == "History was damaged: kept aside, a new one started"
+    assert controller.notice == "History was damaged: kept aside, a new one started [HISTORY-DAMAGED]"
     assert controller.history.recent() == []
     kept = list(tmp_path.glob("history.sqlite.damaged-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == b"garbage" * 500
