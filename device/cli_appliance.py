@@ -28,6 +28,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="device config TOML")
     p.add_argument("--data-dir", type=Path, help="settings and history folder (default: $TOLK_DATA_DIR, else out/sim-data)")
     p.add_argument("--mic-speed", type=float, default=1.0, help="play --mic-file faster than real time")
+    p.add_argument("--audio", choices=["auto", "card", "files"], default="auto",
+                   help="card: the sound card; files: clips in, WAV out; auto: the card when there is one")
     p.set_defaults(func=run_simulate)
     p = sub.add_parser("run", help="the appliance on the board (systemd runs this)")
     p.add_argument("--config", type=Path, default=Path("/etc/tolk/config.toml"))
@@ -120,7 +122,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     size = tuple(int(x) for x in args.size.split("x"))
     out = Path("out")
-    sound = _sound_card_present() and args.mic_file is None
+    sound = args.mic_file is None and (args.audio == "card" or args.audio == "auto" and _sound_card_present())
     demo = args.script is None and not sound and args.mic_file is None
     headless = args.headless or demo
     stack = contextlib.ExitStack()
@@ -194,15 +196,26 @@ def run_board(args: argparse.Namespace) -> int:
     from tolk.audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
     from tolk.device.buttons import Buttons
     from tolk.device.config import load_config
+    from tolk.device.leds import StatusLed
     from tolk.device.service import SystemdNotifier
+    from tolk.device.state import State
+
+    def audio_failed(err: TolkError) -> None:  # from an audio thread: a stream died under a turn
+        def fail() -> None:
+            raise err  # raised in the controller's step: the turn is cancelled, the code shown, devices rescanned
+        appliance.controller.post(fail)
 
     try:
         config = load_config(args.config)
         d = config.display
         display = open_display(d)
-        mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
-        speaker = SoundDeviceSpeaker(config.audio.output_device)
-        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None,
+        mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds,
+                                    on_error=audio_failed)
+        speaker = SoundDeviceSpeaker(config.audio.output_device, on_error=audio_failed)
+        led = StatusLed(config.led.pin) if config.led.pin is not None else None
+        if led:
+            led.show(State.BOOTING)
+        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), led and led.on_state,
                           retry_seconds=config.audio.retry_seconds)
         appliance.controller.shutdown_hook = lambda: subprocess.run(["systemctl", "poweroff"], check=False)
         from tolk.audio.devices import rescan
@@ -228,4 +241,6 @@ def run_board(args: argparse.Namespace) -> int:
     finally:
         battery.stop()
         buttons.close()
+        if led:
+            led.close()
     return 0

@@ -26,7 +26,7 @@ from tolk.device.menus import Menu, MenuActions
 from tolk.device.settings import SettingsFile
 from tolk.device.state import State
 from tolk.models import languages
-from tolk.models.errors import ErrorCode
+from tolk.models.errors import ErrorCode, TolkError
 from tolk.ui import screens as sc
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,8 @@ class Controller(MenuActions):
             except Exception:  # noqa: BLE001 - the device that failed may fail again on stop
                 log.exception("cancelling the turn after a failure failed too")
                 self.turn = None
-            code = ErrorCode.AUDIO_DEVICE if "PortAudio" in type(err).__name__ else ErrorCode.INTERNAL
+            code = err.code if isinstance(err, TolkError) else (
+                ErrorCode.AUDIO_DEVICE if "PortAudio" in type(err).__name__ else ErrorCode.INTERNAL)
             self._show_error(code, f"{type(err).__name__}: {err}"[:200])
 
     def _step(self, timeout: float) -> None:

@@ -47,7 +47,7 @@ def test_bad_paths_on_the_command_line_get_a_code_not_a_traceback(tmp_path):
     import subprocess
     import sys
 
-    cases = [["simulate", "--headless", "--script", str(tmp_path / "missing.script")],
+    cases = [["simulate", "--headless", "--audio", "files", "--script", str(tmp_path / "missing.script")],
              ["translate", "", "--from", "en", "--to", "es"]]
     for args in cases:
         proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", *args], capture_output=True, text=True,
