@@ -7,7 +7,9 @@ cd "$(dirname "$0")"
 run=1
 [ "${1:-}" = "--no-run" ] && run=0
 
-APT_PACKAGES=(espeak-ng npm libportaudio2 libraqm0 fonts-noto-core fonts-noto-cjk)
+# pulseaudio, pulseaudio-utils, libasound2-plugins: the tests' virtual sound card (tests/virtual_audio.py)
+APT_PACKAGES=(espeak-ng npm libportaudio2 libraqm0 fonts-noto-core fonts-noto-cjk
+              pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -35,16 +36,47 @@ def no_speaker(detail: str) -> AudioDeviceError:
     return AudioDeviceError(f"No speaker: {detail}", code=ErrorCode.AUDIO_NO_SPEAKER)
 
 
-def rescan() -> None:
+ErrorCallback = Callable[[AudioDeviceError], None]  # a device failed under an open stream
+
+
+# PortAudio lists its devices once, when it is initialised; ``rescan()`` initialises it again, which must never
+# happen under an open stream (Pa_Terminate closes them all from under their threads). Opening and closing
+# streams and rescanning all hold this lock; ``_OPEN_OUTPUTS`` counts the speakers' open streams, and
+# ``_LIVE_MICS`` are the started microphones, whose streams a rescan closes and opens again on the new list.
+_PA_LOCK = threading.RLock()
+_OPEN_OUTPUTS = [0]
+_LIVE_MICS: "weakref.WeakSet[SoundDeviceMicrophone]" = weakref.WeakSet()
+
+
+def rescan() -> bool:
     """Make PortAudio look for devices again (it lists them once, at start): for hot-plugged USB audio.
-    Only call while no stream is open (the controller does, from its error state)."""
+
+    Safe with streams open: while a clip plays it does nothing and returns False (the caller tries again
+    later); a started microphone's stream is closed around the rescan and opened again on the device found
+    anew (when that fails, the microphone reports itself unavailable). True when the devices were listed again.
+    """
     try:
         import sounddevice as sd
-
-        sd._terminate()
-        sd._initialize()
-    except (OSError, ImportError, AttributeError) as err:
+    except (OSError, ImportError) as err:
         log.warning("cannot rescan audio devices: %s", err)
+        return False
+    with _PA_LOCK:
+        if _OPEN_OUTPUTS[0]:
+            log.info("audio rescan deferred: a clip is playing")
+            return False
+        mics = list(_LIVE_MICS)
+        for mic in mics:
+            mic._suspend()
+        try:
+            sd._terminate()
+            sd._initialize()
+            done = True
+        except Exception as err:  # noqa: BLE001 - sounddevice.PortAudioError is not an OSError
+            log.warning("cannot rescan audio devices: %s: %s", type(err).__name__, err)
+            done = False
+        for mic in mics:
+            mic._resume()
+    return done
 
 
 class Microphone(Protocol):
@@ -63,11 +95,18 @@ class Speaker(Protocol):
 
 
 # ---- sounddevice ----------------------------------------------------------------------------------
+def _portaudio_errors() -> tuple[type[BaseException], ...]:
+    import sounddevice as sd
+
+    return (OSError, sd.PortAudioError)
+
+
 def _find_device(name: str | None, kind: str) -> int | None:
     import sounddevice as sd
 
     channels = "max_input_channels" if kind == "input" else "max_output_channels"
-    devices = [(i, d) for i, d in enumerate(sd.query_devices()) if d[channels] > 0]
+    with _PA_LOCK:
+        devices = [(i, d) for i, d in enumerate(sd.query_devices()) if d[channels] > 0]
     if not devices:
         raise (no_mic if kind == "input" else no_speaker)("no audio device found")
     if name is None:
@@ -82,49 +121,127 @@ def _present(name: str | None, kind: str) -> bool:
     try:
         _find_device(name, kind)
         return True
-    except (AudioDeviceError, OSError):
+    except (AudioDeviceError, OSError, ImportError):
         return False
 
 
+def _report(on_error: ErrorCallback | None, err: AudioDeviceError) -> None:
+    if on_error is not None:
+        try:
+            on_error(err)
+        except Exception:  # noqa: BLE001 - a failing listener must not take the audio thread down
+            log.exception("the audio error listener failed")
+
+
 class SoundDeviceMicrophone:
-    def __init__(self, device: str | None = None, rate: int = 48000, block_seconds: float = 0.05) -> None:
+    """A PortAudio input stream; its callback only queues frames, the ``tolk-mic`` thread resamples and hands on.
+
+    When the stream dies under it (the device unplugged, a host error) the microphone keeps the error in
+    ``error``, calls ``on_error`` (from PortAudio's thread: it must only post) and reports itself unavailable
+    until a ``rescan()`` opens its stream again or it is stopped.
+    """
+
+    def __init__(self, device: str | None = None, rate: int = 48000, block_seconds: float = 0.05,
+                 on_error: ErrorCallback | None = None) -> None:
         self.device, self.rate, self.block = device, rate, int(rate * block_seconds)
+        self.on_error = on_error
+        self.error: AudioDeviceError | None = None
         self._stream = None
-        self._frames: "queue.Queue[np.ndarray | None]" = queue.Queue()
+        self._generation = 0  # bumped when we close a stream: its end is then ours, not the device's
+        self._frames: "queue.Queue[np.ndarray | None] | None" = None
         self._thread: threading.Thread | None = None
 
     def available(self) -> bool:
-        return _present(self.device, "input")
+        return self.error is None and _present(self.device, "input")
 
     def start(self, on_audio: AudioCallback) -> None:
-        try:
-            import sounddevice as sd
+        """Open the stream and start delivering chunks; a second start restarts with the new callback."""
+        self.stop()
+        self._frames = queue.Queue()
+        with _PA_LOCK:
+            self._open()
+            _LIVE_MICS.add(self)
+        self._on_audio = on_audio
+        self._start_pump()
 
-            index = _find_device(self.device, "input")
-            self._stream = sd.InputStream(device=index, samplerate=self.rate, channels=1, dtype="float32",
-                                          blocksize=self.block, callback=self._callback)
-            self._stream.start()
-        except (OSError, AudioDeviceError) as err:
-            raise err if isinstance(err, AudioDeviceError) else no_mic(str(err)) from err
-        self._thread = threading.Thread(target=self._pump, args=(on_audio,), name="tolk-mic", daemon=True)
+    def _start_pump(self) -> None:
+        self._thread = threading.Thread(target=self._pump, args=(self._frames, self._on_audio), name="tolk-mic",
+                                        daemon=True)
         self._thread.start()
 
-    def _callback(self, indata, frames, time_info, status) -> None:
-        self._frames.put(indata[:, 0].copy())  # only copy: no work in the audio callback
+    def revive(self) -> bool:
+        """The supervisor's check: a capture thread that died while the stream runs is started again."""
+        if self._thread is not None and not self._thread.is_alive() and self._frames is not None:
+            log.error("the capture thread had died: started again")
+            self._start_pump()
+            return True
+        return False
 
-    def _pump(self, on_audio: AudioCallback) -> None:
-        while (block := self._frames.get()) is not None:
+    def _open(self) -> None:
+        import sounddevice as sd
+
+        generation = self._generation
+        try:
+            index = _find_device(self.device, "input")
+            stream = sd.InputStream(device=index, samplerate=self.rate, channels=1, dtype="float32",
+                                    blocksize=self.block, callback=self._callback,
+                                    finished_callback=lambda: self._finished(generation))
+            stream.start()
+        except _portaudio_errors() as err:
+            raise no_mic(f"{type(err).__name__}: {err}") from err
+        self._stream = stream
+
+    def _close(self) -> None:
+        stream, self._stream = self._stream, None
+        self._generation += 1
+        if stream is not None:
+            try:
+                stream.abort()
+            except Exception as err:  # noqa: BLE001 - a dead device may fail again on abort
+                log.info("closing the input stream: %s: %s", type(err).__name__, err)
+            stream.close(ignore_errors=True)
+
+    def _callback(self, indata, frames, time_info, status) -> None:
+        queued = self._frames
+        if queued is not None:
+            queued.put(indata[:, 0].copy())  # only copy: no work in the audio callback
+
+    def _finished(self, generation: int) -> None:
+        """PortAudio's thread: the stream has ended. Unless we closed it, the device failed."""
+        if generation != self._generation:
+            return
+        self._generation += 1  # reported once
+        err = no_mic("the input stream stopped (device unplugged or failing)")
+        self.error = err
+        log.warning("%s", err)
+        _report(self.on_error, err)
+
+    def _pump(self, frames: "queue.Queue[np.ndarray | None]", on_audio: AudioCallback) -> None:
+        while (block := frames.get()) is not None:
             on_audio(resample(block, self.rate, ASR_RATE))
 
+    def _suspend(self) -> None:  # rescan(), holding _PA_LOCK
+        self._close()
+
+    def _resume(self) -> None:  # rescan(), holding _PA_LOCK
+        try:
+            self._open()
+            self.error = None
+        except AudioDeviceError as err:
+            self.error = err
+            log.warning("the microphone did not come back after a rescan: %s", err)
+
     def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream.close()
-            self._stream = None
-        self._frames.put(None)
+        with _PA_LOCK:
+            _LIVE_MICS.discard(self)
+            self._close()
+        if self._frames is not None:
+            self._frames.put(None)
+            self._frames = None
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+        self.error = None
 
 
 class SoundDeviceSpeaker:
@@ -132,32 +249,47 @@ class SoundDeviceSpeaker:
 
     Consecutive clips (the clauses of one answer) go through one open stream, so there is no stream set-up
     between them; the stream closes once the queue has been empty for ``linger_seconds``. A failure of the
-    device (PortAudio's own error type included) is logged and the clip dropped: the thread never dies, and the
-    next clip tries the device again.
+    device (PortAudio's own error type included) becomes an ``AudioDeviceError`` in ``error``, passed to
+    ``on_error`` (from the playback thread: it must only post), and the clip is dropped: the thread never
+    dies, and the next clip tries the device again. ``stop()`` cuts the clip playing and drops the queue.
     """
 
     def __init__(self, device: str | None = None, rate: int = 48000, volume: float = 0.8,
-                 linger_seconds: float = 0.3) -> None:
+                 linger_seconds: float = 0.3, on_error: ErrorCallback | None = None) -> None:
         self.device, self.rate, self.volume, self.linger = device, rate, volume, linger_seconds
-        self._queue: "queue.Queue[tuple[np.ndarray, int]]" = queue.Queue()
-        self._stop = threading.Event()
+        self.on_error = on_error
+        self.error: AudioDeviceError | None = None
+        self._queue: "queue.Queue[tuple[np.ndarray, int, int]]" = queue.Queue()
+        self._epoch = 0  # bumped by stop(): a clip queued in an older epoch is cut
         self._lock = threading.Lock()
         self._pending = 0  # clips queued or playing: busy() never misses one between queue and stream
+        self._playing = False  # the clip taken from the queue is not counted off yet
         self.failures = 0
-        threading.Thread(target=self._run, name="tolk-playback", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name="tolk-playback", daemon=True)
+        self.thread.start()
+
+    def revive(self) -> bool:
+        """The supervisor's check: a playback thread that died is started again (clips queued meanwhile play)."""
+        if self.thread.is_alive():
+            return False
+        log.error("the playback thread had died: started again")
+        with self._lock:
+            self._playing = False
+        self.thread = threading.Thread(target=self._run, name="tolk-playback", daemon=True)
+        self.thread.start()
+        return True
 
     def available(self) -> bool:
         return _present(self.device, "output")
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         with self._lock:
-            self._stop.clear()
             self._pending += 1
-            self._queue.put((samples, rate))
+            self._queue.put((samples, rate, self._epoch))
 
     def stop(self) -> None:
         with self._lock:
-            self._stop.set()
+            self._epoch += 1
             while True:
                 try:
                     self._queue.get_nowait()
@@ -169,39 +301,68 @@ class SoundDeviceSpeaker:
         with self._lock:
             return self._pending > 0
 
+    def _take(self, timeout: float | None) -> tuple[np.ndarray, int, int] | None:
+        try:
+            clip = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        with self._lock:
+            self._playing = True
+        return clip
+
     def _done_one(self) -> None:
         with self._lock:
-            self._pending = max(0, self._pending - 1)
+            if self._playing:
+                self._playing = False
+                self._pending = max(0, self._pending - 1)
 
     def _run(self) -> None:
         while True:
-            clip = self._queue.get()
+            clip = self._take(None)
             try:
                 self._play_run(clip)
             except Exception as err:  # noqa: BLE001 - sounddevice.PortAudioError is not an OSError
                 self.failures += 1
-                log.warning("playback failed: %s: %s", type(err).__name__, err)
+                failure = err if isinstance(err, AudioDeviceError) else no_speaker(
+                    f"playback failed: {type(err).__name__}: {err}")
+                self.error = failure
+                log.warning("playback failed: %s", failure)
+                _report(self.on_error, failure)
+            finally:
                 self._done_one()
 
-    def _play_run(self, clip: tuple[np.ndarray, int]) -> None:
+    def _play_run(self, clip: tuple[np.ndarray, int, int] | None) -> None:
         """Play ``clip`` and whatever follows it closely, in one stream."""
         import sounddevice as sd
 
-        index = _find_device(self.device, "output")
-        with sd.OutputStream(device=index, samplerate=self.rate, channels=1, dtype="float32") as stream:
+        with _PA_LOCK:
+            index = _find_device(self.device, "output")
+            stream = sd.OutputStream(device=index, samplerate=self.rate, channels=1, dtype="float32")
+            _OPEN_OUTPUTS[0] += 1
+        try:
+            stream.start()
             while clip is not None:
-                samples, rate = clip
-                signal = resample(samples, rate, self.rate) * self.volume
-                step = self.rate // 20
-                for i in range(0, signal.size, step):
-                    if self._stop.is_set():
-                        break
-                    stream.write(signal[i:i + step].reshape(-1, 1))
+                if not self._play_clip(stream, clip):
+                    stream.abort()  # stopped: drop what the device still buffers
+                    return
+                self.error = None  # a clip played: the device works
                 self._done_one()
-                try:
-                    clip = self._queue.get(timeout=self.linger)
-                except queue.Empty:
-                    clip = None
+                clip = self._take(self.linger)
+        finally:
+            with _PA_LOCK:
+                stream.close(ignore_errors=True)
+                _OPEN_OUTPUTS[0] -= 1
+
+    def _play_clip(self, stream, clip: tuple[np.ndarray, int, int]) -> bool:
+        """Write one clip in 50 ms steps; False when ``stop()`` cut it."""
+        samples, rate, epoch = clip
+        signal = (resample(samples, rate, self.rate) * self.volume).astype(np.float32)
+        step = self.rate // 20
+        for i in range(0, signal.size, step):
+            if epoch != self._epoch:
+                return False
+            stream.write(signal[i:i + step].reshape(-1, 1))
+        return epoch == self._epoch
 
 
 # ---- fakes: test instruments and the simulator's devices ------------------------------------------
@@ -228,6 +389,7 @@ class FileMicrophone:
     def start(self, on_audio: AudioCallback) -> None:
         if not self.plugged:
             raise no_mic("the microphone is unplugged")
+        self.stop()  # a second start restarts with the new callback
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(on_audio,), name="fake-mic", daemon=True)
         self._thread.start()

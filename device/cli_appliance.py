@@ -28,6 +28,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="device config TOML")
     p.add_argument("--data-dir", type=Path, help="settings and history folder (default: $TOLK_DATA_DIR, else out/sim-data)")
     p.add_argument("--mic-speed", type=float, default=1.0, help="play --mic-file faster than real time")
+    p.add_argument("--audio", choices=["auto", "card", "files"], default="auto",
+                   help="card: the sound card; files: clips in, WAV out; auto: the card when there is one")
     p.set_defaults(func=run_simulate)
     p = sub.add_parser("run", help="the appliance on the board (systemd runs this)")
     p.add_argument("--config", type=Path, default=Path("/etc/tolk/config.toml"))
@@ -124,7 +126,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     # a bad script (missing file, bad line) is refused before a device opens or a model loads
     given = load_script(args.script) if args.script else None
     out = Path("out")
-    sound = _sound_card_present() and args.mic_file is None
+    sound = args.mic_file is None and (args.audio == "card" or args.audio == "auto" and _sound_card_present())
     demo = args.script is None and not sound and args.mic_file is None
     headless = args.headless or demo
     stack = contextlib.ExitStack()
@@ -196,7 +198,9 @@ def run_board(args: argparse.Namespace) -> int:
     from tolk.audio.devices import SoundDeviceMicrophone, SoundDeviceSpeaker
     from tolk.device.buttons import Buttons
     from tolk.device.config import load_config
+    from tolk.device.leds import StatusLed
     from tolk.device.service import SystemdNotifier
+    from tolk.device.state import State
 
     try:
         config = load_config(args.config)
@@ -204,9 +208,12 @@ def run_board(args: argparse.Namespace) -> int:
         display = open_display(d)
         mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
         speaker = SoundDeviceSpeaker(config.audio.output_device)
+        led = StatusLed(config.led.pin) if config.led.pin is not None else None
+        if led:
+            led.show(State.BOOTING)
         from tolk.audio.devices import rescan
 
-        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), None,
+        appliance = build(mic, speaker, display, (d.width, d.height), paths.data_dir(), led and led.on_state,
                           retry_seconds=config.audio.retry_seconds, rescan_devices=rescan,
                           shutdown=lambda: subprocess.run(["systemctl", "poweroff"], check=False))
         buttons = Buttons(config.buttons, appliance.controller.post)
@@ -229,4 +236,6 @@ def run_board(args: argparse.Namespace) -> int:
     finally:
         battery.stop()
         buttons.close()
+        if led:
+            led.close()
     return 0

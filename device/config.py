@@ -98,12 +98,22 @@ class PowerConfig:
 
 
 @dataclass(frozen=True)
+class LedConfig:
+    pin: int | None = 12  # BCM GPIO of the status LED (device/leds.py); none: no LED
+
+    def __post_init__(self) -> None:
+        if self.pin is not None and not 0 <= self.pin <= 27:
+            raise ConfigError("the status LED pin must be a BCM GPIO 0-27")
+
+
+@dataclass(frozen=True)
 class DeviceConfig:
     buttons: ButtonPins = field(default_factory=ButtonPins)
     audio: AudioConfig = field(default_factory=AudioConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     power: PowerConfig = field(default_factory=PowerConfig)
+    led: LedConfig = field(default_factory=LedConfig)
 
 
 def _section(cls, data: dict, name: str):
@@ -129,4 +139,5 @@ def load_config(path: Path | None) -> DeviceConfig:
                         audio=_section(AudioConfig, data.get("audio", {}), "audio"),
                         display=_section(DisplayConfig, data.get("display", {}), "display"),
                         console=_section(ConsoleConfig, data.get("console", {}), "console"),
-                        power=_section(PowerConfig, data.get("power", {}), "power"))
+                        power=_section(PowerConfig, data.get("power", {}), "power"),
+                        led=_section(LedConfig, data.get("led", {}), "led"))

@@ -53,10 +53,14 @@ class Executor:
         self.capture: str | None = None  # "turn" (push-to-talk) | "hands-free" | None; only the devices worker
         report = lambda err: self.post(failure(err))  # noqa: E731
         self.devices = Worker("tolk-devices", report)
+        for device in (mic, speaker):
+            if hasattr(device, "on_error"):  # a stream that dies under a turn, reported from an audio thread
+                device.on_error = report
         self.storage = Worker("tolk-storage", report)
         self._next_supervise = 0.0
         self._lock = threading.Lock()
         self._plays_queued = 0
+        self._check_queued = False
         self._handlers: dict[type, Callable] = {
             i.CancelTurn: self._cancel_turn, i.StartLiveTurn: self._start_live_turn, i.FeedTurn: self._feed,
             i.FinishTurn: self._finish_turn, i.SayText: self._say, i.Play: self._play,
@@ -154,10 +158,20 @@ class Executor:
         self.devices.submit(start)
 
     def _check_devices(self, effect: i.CheckDevices) -> None:
+        with self._lock:
+            if self._check_queued:
+                return  # one check at a time: rescans never pile up behind a slow one
+            self._check_queued = True
+
         def check() -> None:
-            if effect.rescan and self.rescan_devices is not None:
-                self.rescan_devices()
-            self.post(i.DevicesChecked(self.mic.available(), self.speaker.available()))
+            try:
+                if effect.rescan and self.rescan_devices is not None:
+                    self.rescan_devices()
+                found = i.DevicesChecked(self.mic.available(), self.speaker.available())
+            finally:
+                with self._lock:
+                    self._check_queued = False
+            self.post(found)
         self.devices.submit(check)
 
     # ---- settings and history (on the storage worker) --------------------------------------------------

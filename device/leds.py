@@ -4,7 +4,7 @@ ready: off · listening: on · transcribing/translating: fast blink · speaking:
 """
 from __future__ import annotations
 
-from tolk.device.controller import State
+from tolk.device.state import State
 
 PATTERNS = {
     State.BOOTING: ("blink", 0.5, 0.5),
@@ -32,6 +32,10 @@ class StatusLed:
             self.led.off()
         else:
             self.led.blink(on_time=on_time, off_time=off_time)
+
+    def on_state(self, old: State, new: State) -> None:
+        """The controller's ``on_state`` callback."""
+        self.show(new)
 
     def close(self) -> None:
         self.led.close()

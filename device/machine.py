@@ -146,10 +146,12 @@ def _started(model: Model, msg: i.Started) -> Step:
 
 
 def _devices_checked(model: Model, msg: i.DevicesChecked) -> Step:
-    failed = _devices_ok(model, msg.mic, msg.speaker)
     missing = model.state is State.ERROR and model.error is not None and model.error.code in DEVICE_ERRORS
+    if missing and not (msg.mic and msg.speaker):
+        return model, []  # still missing: the screen stays as it is
+    failed = _devices_ok(model, msg.mic, msg.speaker)
     if failed:
-        return (replace(failed[0], next_retry=model.next_retry), []) if missing else failed
+        return failed
     if missing:
         model = replace(model, state=State.READY, error=None, notice="Audio device found again")
         return model, ([i.StartHandsFree()] if model.hands_free else [])

@@ -85,3 +85,7 @@ def clips(tmp_path_factory, real_store):
             out[code] = write_wav(folder / f"{code}.wav", speech.audio, speech.sample_rate)
     out["silence"] = write_wav(folder / "silence.wav", np.zeros(16000 * 2, dtype=np.float32), 16000)
     return out
+
+
+# The virtual sound card (tests/virtual_audio.py): one PulseAudio daemon for the session, for the tests that ask.
+from tests.virtual_audio import pulse_daemon, virtual_audio  # noqa: E402,F401

@@ -82,18 +82,25 @@ class FramebufferDisplay:
 
 
 class St7789Display:
-    """ST7789 over SPI with luma.lcd."""
+    """ST7789 over SPI with luma.lcd. ``serial_interface`` replaces the SPI bus (tests pass one of luma's own
+    interfaces that records what the driver sends) and ``gpio`` the backlight's GPIO module; ``device`` replaces
+    the whole driver (luma's dummy device)."""
 
-    def __init__(self, config) -> None:
+    def __init__(self, config, serial_interface=None, device=None, gpio=None) -> None:
+        if device is not None:
+            self.device = device
+            return
         try:
             from luma.core.interface.serial import spi
             from luma.lcd.device import st7789
         except ImportError as err:
             raise DisplayError("luma.lcd is not installed (pip install luma.lcd)") from err
         try:
-            interface = spi(port=config.spi_port, device=config.spi_device, gpio_DC=config.gpio_dc,
-                            gpio_RST=config.gpio_rst)
-            self.device = st7789(interface, width=config.width, height=config.height, rotate=config.rotate)
+            interface = serial_interface or spi(port=config.spi_port, device=config.spi_device,
+                                                gpio_DC=config.gpio_dc, gpio_RST=config.gpio_rst)
+            backlight = {"gpio": gpio} if gpio is not None else {}
+            self.device = st7789(interface, width=config.width, height=config.height, rotate=config.rotate,
+                                 **backlight)
         except Exception as err:  # noqa: BLE001 - luma raises several kinds when the bus is missing
             raise DisplayError(f"no ST7789 on SPI {config.spi_port}.{config.spi_device}: {err}") from err
 
