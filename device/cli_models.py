@@ -27,8 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p = msub.add_parser("verify", help="check every file's size and sha256")
     p.add_argument("ids", nargs="*", help="pack ids (default: all)")
-    p = msub.add_parser("install", help="install a pack folder (verified, atomic)")
+    p = msub.add_parser("install", help="install a pack folder (verified, load-tested, atomic)")
     p.add_argument("folder", type=Path)
+    p.add_argument("--no-load-test", action="store_true",
+                   help="switch to the new version without opening it first (a pack for another machine)")
     p = msub.add_parser("install-defaults", help="download, assemble, convert and install the default packs")
     p.add_argument("--also", nargs="*", default=[], metavar="ID", help="catalogue packs to install as well")
     p.add_argument("--all", action="store_true", help="install every catalogue pack (all candidate LLMs)")
@@ -120,7 +122,11 @@ def cmd_install_defaults(args: argparse.Namespace, store: PackStore) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = PackStore(args.packs_dir or paths.packs_dir())
+    from tolk.models.loadtest import load_test
+
+    # every install opens the new version and runs one tiny inference before switching to it
+    store = PackStore(args.packs_dir or paths.packs_dir(),
+                      load_test=None if getattr(args, "no_load_test", False) else load_test)
     try:
         if args.models_command == "list":
             return cmd_list(store, args.json)

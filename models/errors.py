@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     PACK_MANIFEST = "PACK-MANIFEST", "A model pack's manifest is broken.", CHECK_PACKS
     PACK_INTEGRITY = "PACK-INTEGRITY", "A model pack's files are damaged.", CHECK_PACKS
     PACK_UNSAFE = "PACK-UNSAFE", "A model pack holds something unsafe.", "Use a pack from a trusted source."
+    PACK_BROKEN = "PACK-BROKEN", "A new model pack does not load; the one in use stays.", CHECK_PACKS
     PACK_MISSING = "PACK-MISSING", "A model pack is not installed.", CHECK_PACKS
     FETCH_FAILED = "FETCH-FAILED", "Fetching model sources failed.", "Check the pinned sources and try again."
     CONVERT_FAILED = "CONVERT-FAILED", "Converting a model failed.", "See the message; check the source model."

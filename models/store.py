@@ -70,8 +70,11 @@ def _copy_regular_file(src: Path, dst: Path) -> None:
 class PackStore:
     """The packs folder. All installs go through ``install_dir`` or ``adopt``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, load_test: Callable[[InstalledPack], None] | None = None) -> None:
         self.root = Path(root)
+        # run on a new version before the switch (models.loadtest.load_test: open it, one tiny inference);
+        # when it raises, the new version is removed and the one in use stays
+        self.load_test = load_test
 
     # ---- reading -------------------------------------------------------
     def _link_names(self) -> Iterator[Path]:
@@ -255,6 +258,7 @@ class PackStore:
             if path.is_dir():
                 _fsync_dir(path)
         _fsync_dir(staging)
+        created = False
         if final.exists() and not check_pack(final, manifest):  # identical, intact pack already there
             shutil.rmtree(staging)
         else:
@@ -262,7 +266,15 @@ class PackStore:
                 final = Path(tempfile.mkdtemp(prefix=f"{final.name}-", dir=versions))
                 final.rmdir()
             os.rename(staging, final)
+            created = True
         _fsync_dir(versions)
+        if self.load_test is not None:
+            try:
+                self.load_test(InstalledPack(manifest, final))
+            except BaseException:
+                if created and (self.root / manifest.id).resolve() != final.resolve():
+                    shutil.rmtree(final, ignore_errors=True)  # never the version in use
+                raise
         self._point(manifest.id, final)
         log.info("installed pack %s (%s)", manifest.id, final.name)
         return InstalledPack(manifest, final)

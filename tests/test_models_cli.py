@@ -21,7 +21,7 @@ def packs(tmp_path):
 
 def test_install_list_verify_flip(capsys, packs, tmp_path):
     make_pack(tmp_path / "src")
-    code, out, _ = tolk(capsys, "models", "--packs-dir", str(packs), "install", str(tmp_path / "src"))
+    code, out, _ = tolk(capsys, "models", "--packs-dir", str(packs), "install", str(tmp_path / "src"), "--no-load-test")
     assert code == 0 and "installed tiny-mt" in out
     code, out, _ = tolk(capsys, "models", "--packs-dir", str(packs), "list")
     assert code == 0

@@ -72,7 +72,7 @@ def test_a_bad_script_is_refused_before_the_appliance_starts(capsys, tmp_path, m
 def test_installing_a_bad_pack_changes_nothing(capsys, tmp_path, how, code):
     packs = tmp_path / "packs"
     make_pack(tmp_path / "good")
-    assert tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / "good")[0] == 0
+    assert tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / "good", "--no-load-test")[0] == 0
     active = PackStore(packs).get("tiny-mt").path
     bad = tmp_path / "bad"
     make_pack(bad, payload=b"\x07" * 64)
@@ -84,7 +84,7 @@ def test_installing_a_bad_pack_changes_nothing(capsys, tmp_path, how, code):
         (bad / "manifest.json").write_text(" " * 5_000_000 + "{}")
     else:
         rewrite_manifest(bad, files=[{"path": "../../etc/passwd", "size": 1, "sha256": "0" * 64}])
-    exit_code, _, err = tolk(capsys, "models", "--packs-dir", packs, "install", bad)
+    exit_code, _, err = tolk(capsys, "models", "--packs-dir", packs, "install", bad, "--no-load-test")
     assert exit_code == 2 and err.startswith(f"error: [{code}]") and "Traceback" not in err
     assert PackStore(packs).get("tiny-mt").path == active
     assert tolk(capsys, "models", "--packs-dir", packs, "verify", "tiny-mt")[0] == 0  # still loads and verifies
@@ -94,7 +94,7 @@ def test_a_damaged_installed_manifest_does_not_break_listing_the_others(capsys, 
     packs = tmp_path / "packs"
     for pack_id in ("pack-a", "pack-b"):
         make_pack(tmp_path / pack_id, pack_id=pack_id)
-        assert tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / pack_id)[0] == 0
+        assert tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / pack_id, "--no-load-test")[0] == 0
     (PackStore(packs).get("pack-b").path / "manifest.json").write_text("[" * 100000 + "]" * 100000)
     code, out, err = tolk(capsys, "models", "--packs-dir", packs, "list")
     assert "Traceback" not in err and "pack-a" in out
@@ -111,3 +111,28 @@ def test_as_a_process_no_traceback_reaches_the_terminal(tmp_path):
                               timeout=60)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.startswith(f"error: [{code}]")
+
+
+def test_a_new_version_that_does_not_load_is_never_switched_to(capsys, tmp_path):
+    """Right files (sizes and hashes match its manifest) but a model the engine cannot open: the install
+    load-tests it, refuses it with PACK-BROKEN and removes it; the version in use stays active and verified."""
+    packs = tmp_path / "packs"
+    make_pack(tmp_path / "good")
+    assert tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / "good", "--no-load-test")[0] == 0
+    active = PackStore(packs).get("tiny-mt").path
+    make_pack(tmp_path / "new", payload=b"not a CTranslate2 model" * 10)
+    exit_code, _, err = tolk(capsys, "models", "--packs-dir", packs, "install", tmp_path / "new")
+    assert exit_code == 2 and err.startswith("error: [PACK-BROKEN] tiny-mt does not load") and "Traceback" not in err
+    assert PackStore(packs).get("tiny-mt").path == active
+    assert sorted(p.name for p in (packs / ".versions").iterdir()) == [active.name]  # the broken one is gone
+    assert tolk(capsys, "models", "--packs-dir", packs, "verify", "tiny-mt")[0] == 0
+
+
+def test_a_real_pack_passes_its_load_test_at_install(capsys, tmp_path, real_store):
+    """The real Piper voice opens and speaks 'Hello.' before the switch."""
+    import shutil
+
+    voice = next(p for p in real_store.installed() if p.manifest.engine.value == "piper")
+    shutil.copytree(voice.path, tmp_path / "voice")
+    code, out, err = tolk(capsys, "models", "--packs-dir", tmp_path / "packs", "install", tmp_path / "voice")
+    assert code == 0 and f"installed {voice.id}" in out, err
