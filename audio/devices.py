@@ -133,6 +133,9 @@ def _report(on_error: ErrorCallback | None, err: AudioDeviceError) -> None:
             log.exception("the audio error listener failed")
 
 
+FRAMES_QUEUED = 200  # capture blocks held between PortAudio's callback and the consumer (10 s at 50 ms)
+
+
 class SoundDeviceMicrophone:
     """A PortAudio input stream; its callback only queues frames, the ``tolk-mic`` thread resamples and hands on.
 
@@ -146,6 +149,7 @@ class SoundDeviceMicrophone:
         self.device, self.rate, self.block = device, rate, int(rate * block_seconds)
         self.on_error = on_error
         self.error: AudioDeviceError | None = None
+        self.dropped = 0  # blocks dropped because nobody took them (FRAMES_QUEUED)
         self._stream = None
         self._generation = 0  # bumped when we close a stream: its end is then ours, not the device's
         self._frames: "queue.Queue[np.ndarray | None] | None" = None
@@ -157,7 +161,7 @@ class SoundDeviceMicrophone:
     def start(self, on_audio: AudioCallback) -> None:
         """Open the stream and start delivering chunks; a second start restarts with the new callback."""
         self.stop()
-        self._frames = queue.Queue()
+        self._frames = queue.Queue(FRAMES_QUEUED)
         with _PA_LOCK:
             self._open()
             _LIVE_MICS.add(self)
@@ -204,7 +208,10 @@ class SoundDeviceMicrophone:
     def _callback(self, indata, frames, time_info, status) -> None:
         queued = self._frames
         if queued is not None:
-            queued.put(indata[:, 0].copy())  # only copy: no work in the audio callback
+            try:
+                queued.put_nowait(indata[:, 0].copy())  # only copy: no work in the audio callback
+            except queue.Full:
+                self.dropped += 1  # the consumer is stuck: stale audio is dropped, the callback never blocks
 
     def _finished(self, generation: int) -> None:
         """PortAudio's thread: the stream has ended. Unless we closed it, the device failed."""
