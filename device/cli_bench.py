@@ -9,11 +9,11 @@ from tolk.models import paths
 from tolk.models.errors import TolkError
 from tolk.models.store import PackStore
 
-SECTIONS = ("latency", "peers", "limits", "quality")
+SECTIONS = ("latency", "peers", "limits", "quality", "speech")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="latency, peers, limits and quality: a Markdown + JSON + PNG report")
+    p = sub.add_parser("bench", help="latency, peers, limits, quality and real-speech quality: a Markdown + JSON + PNG report")
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
     p.add_argument("--runs", type=int, help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
     p.add_argument("--only", nargs="+", choices=SECTIONS + ("soak",),
@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", nargs="+", default=(), metavar="NAME",
                    help="only these latency clips: 2s 5s 10s en:queue-periodic-announce es:pbx-invalidpark "
                         "fr:conf-invalid")
+    p.add_argument("--speech-prompts", type=int, metavar="N",
+                   help="speech: prompts recorded in en, es and fr to use (6 with --quick, 40 otherwise)")
     p.add_argument("-o", "--output", type=Path, default=Path("out/bench"))
     p.set_defaults(func=run)
 
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         peers.setup_peers(progress.step)
     options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 5), out=args.output,
                            flores=args.flores, sections=tuple(s for s in args.only or SECTIONS if s != "soak"), sink=args.sink,
-                           real_speech=args.real_speech, clips=tuple(args.clips))
+                           real_speech=args.real_speech, clips=tuple(args.clips),
+                           speech_prompts=args.speech_prompts)
     try:
         path = run_bench(PackStore(paths.packs_dir()), options, progress.step)
     except (TolkError, StopIteration) as err:

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tolk.device.bench import report_latency
+from tolk.device.bench import report_latency, report_speech
 
 log = logging.getLogger(__name__)
 HISTORY = "history.jsonl"
@@ -95,12 +95,16 @@ def trend_md(history: list[dict]) -> str:
     rows = []
     for entry in history[-10:]:
         rows.append([entry.get("date", "?"), entry.get("quick", False), entry.get("median_first_audio", "—"),
-                     entry.get("mean_chrf", "—")])
-    return _table(["run", "quick", "median first audio s", "mean chrF"], rows)
+                     entry.get("mean_chrf", "—"), entry.get("speech_chrf", "—")])
+    return _table(["run", "quick", "median first audio s", "mean chrF", "speech chrF"], rows)
+
+
+def speech_md(section: dict) -> str:
+    return report_speech.speech_md(section, _table)
 
 
 SECTIONS = (("Latency", "latency", latency_md), ("Peers", "peers", peers_md), ("Limits", "limits", limits_md),
-            ("Quality", "quality", quality_md))
+            ("Quality", "quality", quality_md), ("Quality on real speech", "speech", speech_md))
 
 
 def render_markdown(results: dict, history: list[dict], plots: list[str]) -> str:
@@ -132,6 +136,9 @@ def summary_for_history(results: dict) -> dict:
     quality = results.get("quality") or {}
     if quality.get("chrf"):
         entry["mean_chrf"] = round(sum(r["chrf"] for r in quality["chrf"]) / len(quality["chrf"]), 1)
+    speech = results.get("speech") or {}
+    if not speech.get("skipped") and report_speech.mean_chrf(speech) is not None:
+        entry["speech_chrf"] = report_speech.mean_chrf(speech)
     return entry
 
 

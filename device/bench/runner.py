@@ -45,10 +45,11 @@ class BenchOptions:
     runs: int = 1
     out: Path = Path("out/bench")
     flores: Path | None = None
-    sections: tuple[str, ...] = ("latency", "peers", "limits", "quality")
+    sections: tuple[str, ...] = ("latency", "peers", "limits", "quality", "speech")
     sink: str = "auto"  # latency playback sink: auto (PortAudio if an output device exists), portaudio, file
     real_speech: bool = True  # add the real recordings of the speech dev set to the latency clips
     clips: tuple[str, ...] = ()  # only these latency clips (names as in the report), all when empty
+    speech_prompts: int | None = None  # speech section: prompts per language (6 quick, 40 full when None)
 
 
 class Engines:
@@ -255,6 +256,10 @@ def run_bench(store, options: BenchOptions, progress=print) -> Path:
         results["limits"] = limits_section(engines, results.get("peers"), progress)
     if "quality" in options.sections:
         results["quality"] = quality_section(engines, options, progress)
+    if "speech" in options.sections:
+        from tolk.device.bench.speech import speech_section
+
+        results["speech"] = speech_section(engines, options, progress)
     results["meta"]["seconds"] = round(time.monotonic() - started, 1)
     engines.interpreter.close()
     return report.write_report(results, options.out)
