@@ -27,6 +27,7 @@ from tolk.device.turn import EarlyJob, EarlyTranslation, LiveTurn, PartialJob, T
 from tolk.models import languages
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
+from tolk.models.language_choice import alternation_prior
 from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, Clause, ClauseCutter, join_clauses
 from tolk.models.sentences import split_sentences
 from tolk.models.translate import Translator
@@ -51,10 +52,15 @@ class InterpreterConfig:
     # they stop only the last one is left (nothing is spoken before the end of speech)
     simultaneous: bool = True
     context_turns: int = 0  # LLM packs: pass this many earlier (source, translation) pairs as context
+    # Hands-free turns in a pair (no language forced): the language the last turn was *not* in gets this prior
+    # probability (the next turn is most often the other person's answer); 0.5: no prior. Weak on purpose: it
+    # only decides near-ties, and a misheard turn must not pull the next one the wrong way.
+    alternation_prior: float = 0.6
+    alternation_seconds: float = 120.0  # after this long without a turn the conversation is taken as new
 
 
 __all__ = ["AudioTooLongError", "Interpreter", "InterpreterConfig", "LiveTurn", "Turn", "check_languages",
-           "check_text"]
+           "check_text", "same_language_error"]
 
 
 class _Cancelled(Exception):
@@ -84,6 +90,13 @@ def check_languages(*, pair: Sequence[str] = (), source: str | None = None, targ
                         "nothing to translate", code=ErrorCode.LANG_SAME)
 
 
+def same_language_error(source: str) -> TolkError:
+    """LANG-SAME for speech heard in the language it was to be translated into (e.g. ``--from auto --to en``)."""
+    lang = languages.get(source)
+    return TolkError(f"you spoke {lang.english_name} ({lang.code}), the target language: nothing to translate",
+                     code=ErrorCode.LANG_SAME)
+
+
 def _resolve_target(source: str, allowed: Sequence[str], target: str | None) -> str:
     if target:
         return target
@@ -106,6 +119,7 @@ class Interpreter:
         self._jobs: "queue.Queue[Turn | PartialJob | EarlyJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._history: list[tuple[str, str, str, str]] = []  # (source lang, target lang, text, translation)
+        self._last_heard: tuple[tuple[str, ...], str, float] | None = None  # (pair, language, monotonic time)
         self._worker = threading.Thread(target=self._run, name="tolk-inference", daemon=True)
         self._worker.start()
 
@@ -267,22 +281,41 @@ class Interpreter:
             raise AudioTooLongError(f"{seconds:.0f} s of audio is over the {self.config.max_seconds:.0f} s limit "
                                     f"for one turn; speak in shorter parts")
         started = time.monotonic()
-        allowed = turn.allowed or tuple(c for c in languages.codes() if c in self.translator.manifest.languages)
+        allowed = turn.allowed or self._detectable()
         committed = turn.committed if isinstance(turn, LiveTurn) else ""
+        options = {}
         if committed:  # words two partial decodes agreed on lead the final decode (same language only)
-            transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced, prefix=committed,
-                                             prefix_language=turn._partial_language)
-        else:
-            transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced)
+            options = {"prefix": committed, "prefix_language": turn._partial_language}
+        prior = self._prior(turn.allowed) if not turn.forced else {}
+        if prior:
+            options["prior"] = prior
+        transcript = self.asr.transcribe(audio, allowed=allowed, forced=turn.forced, **options)
         timings["asr"] = time.monotonic() - started
         turn.emit(ev.StageTiming(turn.id, stage="asr", seconds=timings["asr"]))
         self._checkpoint(turn)
         if transcript.no_speech:
             turn.emit(ev.NoSpeech(turn.id))
             return None
+        # who spoke: forced (push-to-talk: the side pressed) or detected, it is the prior of the next hands-free turn
+        self._last_heard = (tuple(sorted(turn.allowed)), transcript.language, time.monotonic())
         turn.emit(ev.FinalText(turn.id, text=transcript.text, language=transcript.language,
                                confidence=transcript.confidence))
         return transcript
+
+    def _detectable(self) -> tuple[str, ...]:
+        """No pair: every registry language both the ASR and the translation pack know."""
+        heard = getattr(self.asr, "languages", None)
+        known = set(heard()) if heard is not None else set(languages.codes())
+        return tuple(c for c in languages.codes() if c in known and c in self.translator.manifest.languages)
+
+    def _prior(self, allowed: Sequence[str]) -> dict[str, float]:
+        """Hands-free in a pair: the last turn of the same pair, if recent, makes the other language likelier."""
+        if self._last_heard is None:
+            return {}
+        pair, language, when = self._last_heard
+        if pair != tuple(sorted(allowed)) or time.monotonic() - when > self.config.alternation_seconds:
+            return {}
+        return alternation_prior(allowed, language, self.config.alternation_prior)
 
     def _translate(self, turn: Turn, sentences: list[str], source: str, target: str) -> list[str]:
         out: list[str | None] = []
@@ -394,9 +427,7 @@ class Interpreter:
             text, source = turn.text or "", turn.forced
         target = _resolve_target(source, turn.allowed, turn.target)
         if target == source:
-            name = languages.get(source).english_name
-            raise TolkError(f"heard {name}, which is also the language to translate into: nothing to translate",
-                            code=ErrorCode.LANG_SAME)
+            raise same_language_error(source)
         sentences = split_sentences(text)
         if not sentences:
             turn.emit(ev.NoSpeech(turn.id, message="Nothing to translate"))

@@ -19,6 +19,7 @@ class FakeAsr:
         self.text, self.language = text, language
         self.decodes = 0
         self.prefixes: list[str] = []  # the committed words each final transcribe was given
+        self.priors: list = []  # the language prior each final transcribe was given (None: none)
 
     def rank_languages(self, audio, allowed):
         return [(self.language, 0.9)] + [(c, 0.1) for c in allowed if c != self.language]
@@ -30,8 +31,9 @@ class FakeAsr:
     def partial(self, audio, language=None, *, allowed=(), prefix=""):
         return Partial(self.decode(audio, language), language or self.language, False, 0.01)
 
-    def transcribe(self, audio, *, allowed=(), forced=None, prefix="", prefix_language=None) -> Transcript:
+    def transcribe(self, audio, *, allowed=(), forced=None, prefix="", prefix_language=None, prior=None) -> Transcript:
         self.prefixes.append(prefix)
+        self.priors.append(prior)
         speech = audio[np.abs(audio) > 0.01]
         if speech.size == 0:
             return Transcript("", forced or allowed[0], 0.0, 0.0, 0.0)

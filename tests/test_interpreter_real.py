@@ -42,6 +42,29 @@ def test_german_clip_detected_as_german_in_en_de_pair(real_interpreter, clips, f
     assert any(isinstance(e, ev.AudioOut) and not e.fallback_voice for e in events)  # Piper speaks English
 
 
+def test_spanish_clip_detected_as_spanish_in_en_es_pair(real_interpreter, clips):
+    if "es" not in clips:
+        need_espeak()
+    transcript = real_interpreter.asr.transcribe(load_audio(clips["es"]), allowed=["en", "es"])
+    assert transcript.language == "es" and "estación" in transcript.text.lower()
+
+
+def test_auto_without_a_pair_detects_among_all_languages(real_interpreter, clips):
+    events = real_interpreter.interpret(load_audio(clips["en"]), target="es").collect(300)
+    final = next(e for e in events if isinstance(e, ev.FinalText))
+    assert final.language == "en" and "train station" in final.text.lower()
+    assert "estación" in " ".join(e.text for e in events if isinstance(e, ev.TranslationText)).lower()
+    assert set(real_interpreter._detectable()) >= {"en", "es", "de", "fr", "ja", "zh"}
+
+
+def test_cli_auto_into_the_language_spoken_says_so(clips):
+    proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "interpret", str(clips["en"]), "--from", "auto",
+                           "--to", "en"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "heard (en" in proc.stdout
+    assert "[LANG-SAME] you spoke English (en), the target language" in proc.stderr
+    assert "LANG-UNKNOWN" not in proc.stderr
+
+
 def test_silence_is_no_speech(real_interpreter, clips):
     events = real_interpreter.interpret(load_audio(clips["silence"]), pair=["en", "es"]).collect(60)
     assert any(isinstance(e, ev.NoSpeech) for e in events)
