@@ -91,7 +91,7 @@ def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: 
     return Appliance(controller, display, size, render)
 
 
-def start_console_server(appliance, passphrase: str | None = None, reboot=None):
+def start_console_server(appliance, passphrase: str | None = None, reboot=None, debug: bool = False):
     """The control socket for `tolk console`, and the in-RAM log it can tail."""
     import logging as logging_
 
@@ -108,7 +108,7 @@ def start_console_server(appliance, passphrase: str | None = None, reboot=None):
         for handler in root.handlers:
             if handler is not logs:
                 handler.setLevel(logging_.WARNING)  # the terminal stays quiet; the ring keeps INFO
-    handle = ApplianceHandle(appliance.controller, PackStore(paths.packs_dir()), logs, reboot=reboot)
+    handle = ApplianceHandle(appliance.controller, PackStore(paths.packs_dir()), logs, reboot=reboot, debug=debug)
     try:
         return ControlServer(handle, passphrase=passphrase).start()
     except OSError as err:
@@ -218,7 +218,8 @@ def run_board(args: argparse.Namespace) -> int:
                           shutdown=lambda: subprocess.run(["systemctl", "poweroff"], check=False))
         buttons = Buttons(config.buttons, appliance.controller.post)
         start_console_server(appliance, config.console.passphrase,
-                             reboot=lambda: subprocess.run(["systemctl", "reboot"], check=False))
+                             reboot=lambda: subprocess.run(["systemctl", "reboot"], check=False),
+                             debug=config.console.debug)
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

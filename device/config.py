@@ -83,6 +83,11 @@ class DisplayConfig:
 @dataclass(frozen=True)
 class ConsoleConfig:
     passphrase: str | None = None  # release builds: required for commands that change state or read history
+    debug: bool = False  # `debug hang|eat-memory|kill|service` fault injection: test images only (the qemu profile)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.debug, bool):
+            raise ConfigError("[console] debug must be true or false")
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ class Controller:
                  rescan_devices: Callable[[], None] | None = None) -> None:
         self.interpreter, self.mic, self.speaker, self.history = interpreter, mic, speaker, history
         settings, notice = settings_file.load()
-        if history is not None and history.moved_aside is not None:
-            notice = f"History was damaged: kept aside, a new one started [{ErrorCode.HISTORY_DAMAGED}]"
+        if history is not None and history.moved_aside is not None:  # both damaged: both notices shown
+            damaged = f"History was damaged: kept aside, a new one started [{ErrorCode.HISTORY_DAMAGED}]"
+            notice = f"{notice} · {damaged}" if notice else damaged
         voices = interpreter.voices
         facts = machine.Facts(
             languages=tuple(interpreter.translator.manifest.languages),

@@ -96,6 +96,7 @@ def test_device_config_of_each_profile_loads(name, tmp_path):
     path.write_text(recipe.PROFILES[name].config_toml)
     config = load_config(path)
     assert config.display.driver == ("st7789" if name == "rpi" else "memory")
+    assert config.console.debug is (name == "qemu")  # fault-injection commands: the test image only
 
 
 def test_rpi_boot_config_enables_uart_spi_i2s_and_gadget_and_ships_its_overlays():

@@ -9,6 +9,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import shlex
 import threading
 import time
@@ -62,6 +63,7 @@ class ApplianceHandle:
     reboot: Callable[[], None] | None = None
     # folders whose audio files `interpret` may open (nothing else on the device)
     audio_dirs: tuple[Path, ...] = field(default_factory=lambda: default_audio_dirs())
+    debug: bool = False  # `debug` fault-injection commands ([console] debug = true; test images only)
 
     def on_main(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Run ``fn`` on the controller's thread (where every state change happens) and return its result."""
@@ -102,9 +104,10 @@ COMMANDS = {
     "version": "version — firmware and engine versions",
     "json": "json on|off — one JSON object per reply",
     "unlock": "unlock PASSPHRASE — allow commands that change state or read history",
+    "debug": "debug hang|eat-memory [MB]|kill|service — faults for the image test (only with [console] debug = true)",
 }
 PROTECTED = {"pair", "say", "interpret", "press", "settings set", "history list", "history export", "history wipe",
-             "reboot", "shutdown", "translate"}
+             "reboot", "shutdown", "translate", "debug"}
 BUTTON_ALIASES = {"left": "talk_a", "right": "talk_b", "a": "talk_a", "b": "talk_b"}
 
 
@@ -167,6 +170,7 @@ class Console:
         self.passphrase = passphrase or None
         self.unlocked = self.passphrase is None
         self.json_mode = False
+        self.release_hang = threading.Event()  # `debug hang` waits on this (set only by tests)
 
     # -- entry point -------------------------------------------------------------
     def execute(self, raw: bytes | str) -> Reply:
@@ -183,7 +187,7 @@ class Console:
             if not words:
                 return Reply(True, "")
             name, args = words[0].lower(), words[1:]
-            if name not in COMMANDS:
+            if name not in COMMANDS or (name == "debug" and not self._debug_on()):
                 return fail(ErrorCode.CONSOLE_UNKNOWN, f"unknown command '{name[:40]}'; type help")
             sub = f"{name} {args[0]}" if args else name
             if (name in PROTECTED or sub in PROTECTED) and not self.unlocked:
@@ -201,10 +205,14 @@ class Console:
         return self.handle
 
     # -- commands ------------------------------------------------------------------
+    def _debug_on(self) -> bool:
+        return self.handle is not None and self.handle.debug
+
     def cmd_help(self, args: list[str]) -> Reply:
-        if args and args[0] in COMMANDS:
-            return Reply(True, COMMANDS[args[0]])
-        return Reply(True, "\n".join(COMMANDS.values()), sorted(COMMANDS))
+        shown = {k: v for k, v in COMMANDS.items() if k != "debug" or self._debug_on()}
+        if args and args[0] in shown:
+            return Reply(True, shown[args[0]])
+        return Reply(True, "\n".join(shown.values()), sorted(shown))
 
     def cmd_version(self, args: list[str]) -> Reply:
         import ctranslate2
@@ -250,6 +258,8 @@ class Console:
                 "packs": packs, "uptime_s": round(time.monotonic() - handle.started, 1), **system}
         if controller.error:
             data["error"] = f"[{controller.error[0]}] {controller.error[1]}"
+        if controller.notice:
+            data["notice"] = controller.notice
         return Reply(True, _fmt(data), data)
 
     def cmd_pair(self, args: list[str]) -> Reply:
@@ -425,6 +435,29 @@ class Console:
 
     def cmd_shutdown(self, args: list[str]) -> Reply:
         return self._power(args, "shutdown")
+
+    def cmd_debug(self, args: list[str]) -> Reply:
+        from tolk.device.console import debug
+
+        handle = self._live()
+        if args == ["hang"]:  # posted either way: a loop still busy (e.g. its first frame) hangs when it gets there
+            hung = debug.hang(handle.controller, self.release_hang, timeout=45)
+            return Reply(True, "main loop hung" if hung else "hang posted; the main loop has not reached it in 45 s",
+                         {"hung": hung})
+        if args[:1] == ["eat-memory"] and len(args) <= 2 and all(a.isdigit() and len(a) < 7 for a in args[1:]):
+            limit = int(args[1]) if len(args) == 2 else None
+            eater = debug.MemoryEater(limit)
+            eater.start()
+            self.eater = eater  # kept reachable: what it holds stays allocated
+            what = "until MemoryMax" if limit is None else f"{limit} MB"
+            return Reply(True, f"allocating {what}", {"limit_mb": limit})
+        if args == ["kill"]:
+            debug.kill_self()
+            return Reply(True, "SIGKILL to the service in 0.5 s", {"pid": os.getpid()})
+        if args == ["service"]:
+            report = debug.service_report()
+            return Reply(True, _fmt(report["show"]) + "\n" + "\n".join(report["events"]), report)
+        return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["debug"])
 
 
 def _parse_value(text: str, like: Any) -> Any:

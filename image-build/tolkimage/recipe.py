@@ -71,6 +71,11 @@ QEMU_CONFIG = """\
 driver = "memory"
 width = 240
 height = 240
+
+[console]
+# a test image: the boot test unlocks with this passphrase and injects faults with `debug` (never on rpi)
+passphrase = "qemu-boot-test"
+debug = true
 """
 
 RPI_CONFIG = """\
