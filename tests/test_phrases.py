@@ -1,4 +1,6 @@
 """The travel-phrase regression set (models/build/phrases.py): its data, its scoring, and the real pack on it."""
+import os
+
 import pytest
 
 from tolk.models.build import phrases
@@ -37,9 +39,13 @@ def test_phrases_that_pass_today_keep_passing(real_store):
         need_real("no translation pack")
     translator = load_translator(packs[0].path, packs[0].manifest)
     broke, fixed = [], []
-    for language in phrases.TARGETS:
-        outputs = translator.translate([p.en for p in phrases.PHRASES], "en", language)
-        for phrase, output in zip(phrases.PHRASES, outputs):
+    # each phrase into one of the targets in turn (22 translations, not 66: the suite stays fast);
+    # TOLK_ALL_PHRASES=1 runs every phrase into every target
+    every = os.environ.get("TOLK_ALL_PHRASES") == "1"
+    for n, language in enumerate(phrases.TARGETS):
+        chosen = phrases.PHRASES if every else phrases.PHRASES[n::len(phrases.TARGETS)]
+        outputs = translator.translate([p.en for p in chosen], "en", language)
+        for phrase, output in zip(chosen, outputs):
             result = phrases.score(phrase, language, output.text)
             known = (phrase.id, language) in phrases.KNOWN_FAILING
             if not result.passed and not known:
