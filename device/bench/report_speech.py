@@ -19,7 +19,7 @@ def speech_md(section: dict, table: Callable) -> str:
            "Word error rate, Whisper told the language (normalised: lower case, no punctuation; digits and "
            "spelled numbers count as different words):\n",
            table(["language", "WER", "clips", "speech s"],
-                 [[k, v["wer"], v["clips"], v["seconds"]] for k, v in section["wer"].items()]),
+                 [[k, f"{v['wer']:.2f}", v["clips"], f"{v['seconds']:.0f}"] for k, v in section["wer"].items()]),
            "\nLanguage choice within each pair, detection restricted to the pair (`transcribe(allowed=pair)`, "
            "as the device runs it):\n",
            table(["pair", "correct", "clips", "wrong (clip → chosen)"],
@@ -29,7 +29,7 @@ def speech_md(section: dict, table: Callable) -> str:
     mean = sum(r["chrf"] for r in rows) / max(len(rows), 1)
     out += ["\nEnd-to-end speech translation (recording → ASR with the pair → streamed translation), chrF against "
             "the other language's transcript of the same prompt:\n",
-            table(["direction", "chrF", "segments"], [[f"{r['src']}→{r['tgt']}", r["chrf"], r["n_segments"]]
+            table(["direction", "chrF", "segments"], [[f"{r['src']}→{r['tgt']}", f"{r['chrf']:.1f}", r["n_segments"]]
                                                       for r in rows]),
             f"\nMean chrF over the six directions: **{mean:.1f}** "
             f"(answers retried by the non-translation guard: {section.get('guard_retries', 0)})"]
@@ -37,7 +37,7 @@ def speech_md(section: dict, table: Callable) -> str:
         out += ["\nWorst examples (sentence chrF):\n",
                 table(["direction", "chrF", "heard", "translation", "reference"],
                       [[f"{r['src']}→{r['tgt']}" + ("" if r["heard_as"] == r["src"] else f" (heard as {r['heard_as']})"),
-                        r["chrf"], _short(r["heard"]), _short(r["translation"]), _short(r["reference"])]
+                        f"{r['chrf']:.0f}", _short(r["heard"]), _short(r["translation"]), _short(r["reference"])]
                        for r in section["worst"]])]
     return "\n".join(out)
 
