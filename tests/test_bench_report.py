@@ -271,3 +271,24 @@ def test_prompt_cache_measure_with_a_fake_translator():
     out = prompt_cache.measure(translator, rounds=1)
     assert out["full prompt"]["n"] == len(prompt_cache.SENTENCES) and out["head_tokens"] == 1
     assert translator.static_prompts == {}
+
+
+def test_speech_section_renders_sample_sizes_and_rounds_to_what_the_runs_support():
+    from tolk.device.bench.report_speech import mean_chrf, speech_md
+
+    section = {
+        "n_prompts": 2, "corpus": "test corpus",
+        "wer": {"en": {"wer": 0.0123, "clips": 2, "seconds": 5.27}},
+        "language_choice": {"en,es": {"accuracy": 0.75, "n": 4, "wrong": ["es:x → en"]}},
+        "chrf": [{"src": "en", "tgt": "es", "chrf": 56.8765, "n_segments": 2},
+                 {"src": "es", "tgt": "en", "chrf": 61.04, "n_segments": 2}],
+        "guard_retries": 1,
+        "worst": [{"src": "es", "tgt": "en", "heard_as": "en", "chrf": 13.14, "heard": "a", "translation": "b",
+                   "reference": "c"}],
+    }
+    md = speech_md(section, lambda head, rows: "\n".join(" | ".join(map(str, r)) for r in [head, *rows]))
+    assert "**2 prompts**" in md and "(6 clips)" in md
+    assert "en | 0.01 | 2 | 5" in md and "en,es | 75.0 % | 4 | es:x → en" in md
+    assert "en→es | 56.9 | 2" in md and "**59.0**" in md and "guard: 1" in md
+    assert "es→en (heard as en) | 13 |" in md
+    assert mean_chrf(section) == 59.0
