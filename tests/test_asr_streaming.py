@@ -24,6 +24,7 @@ class CountingEngine:
         self.encoded_frames: list[int] = []
         self.detects = 0
         self.max_lengths: list[int] = []
+        self.beam_sizes: list[int] = []
 
     def encode(self, features, *args, **kwargs):
         self.encoded_frames.append(features.shape[-1])
@@ -35,6 +36,7 @@ class CountingEngine:
 
     def generate(self, *args, **kwargs):
         self.max_lengths.append(kwargs["max_length"])
+        self.beam_sizes.append(kwargs["beam_size"])
         return self.engine.generate(*args, **kwargs)
 
     def __getattr__(self, name):
@@ -113,6 +115,12 @@ def test_partials_are_bounded(asr, audio, monkeypatch):
     noise = np.random.default_rng(0).normal(0, 0.1, 16000 * 6).astype(np.float32)
     asr.partial(noise, "en")  # whatever it hears, the decode stops at the bound
     assert asr.engine.max_lengths[-1] == 2 * partial_token_budget(6.0, "en")
+
+
+def test_partials_are_greedy_and_final_decodes_use_the_beam(asr, audio):
+    asr.partial(audio["en"], "en")
+    asr.transcribe(audio["en"], forced="en")
+    assert asr.engine.beam_sizes == [asr_module.PARTIAL_BEAM_SIZE, asr.options.beam_size] == [1, 5]
 
 
 def test_partial_detects_the_language_in_the_same_pass(asr, audio):

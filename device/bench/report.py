@@ -60,7 +60,7 @@ def peers_md(section: dict) -> str:
     asr = section.get("asr_defaults")
     if asr and not asr.get("skipped"):
         out.append("\n**ASR settings**: plain faster-whisper defaults (beam 5, language detected among all 99) vs "
-                   "Tolk's (greedy, language chosen among the pair):\n")
+                   "Tolk's (beam 5, greedy partials, language chosen among the pair):\n")
         out.append(_table(["settings", "seconds (all clips)", "WER", "wrong language"],
                           [["faster-whisper defaults", asr["defaults"]["seconds"], asr["defaults"]["wer"],
                             asr["defaults"]["wrong_language"]],
