@@ -52,6 +52,7 @@ class Controller:
         self.executor.shutdown_hook, self.executor.rescan_devices = shutdown, rescan_devices
         self.executor.perform(i.ApplySettings(settings))
         self.stopped = threading.Event()
+        self._started = False
 
     # ---- what callers read (a consistent snapshot: the model is immutable) ---------------------------
     @property
@@ -111,7 +112,10 @@ class Controller:
 
     # ---- the loop ------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Booting -> ready (or an error screen when a device is missing). Runs on the loop's thread."""
+        """Booting -> ready (or an error screen when a device is missing). Runs on the loop's thread; once."""
+        if self._started:
+            return
+        self._started = True
         try:
             started = i.Started(self.mic.available(), self.speaker.available(),
                                 self.history.count() if self.history is not None else 0)
