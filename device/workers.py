@@ -11,6 +11,8 @@ import queue
 import threading
 from typing import Callable
 
+from tolk.models.errors import ErrorCode, TolkError
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], None]
@@ -42,7 +44,7 @@ class Worker:
             self._jobs.put(job, timeout=timeout)
         except queue.Full:
             log.error("worker %s is stuck: a job was dropped", self.name)
-            self.on_error(TimeoutError(f"{self.name} is not answering"))
+            self.on_error(TolkError(f"{self.name} is not answering: a job was dropped", code=ErrorCode.INTERNAL))
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until every queued job has run (tests, shutdown)."""

@@ -194,3 +194,19 @@ def test_ten_thousand_random_inputs_never_raise_and_every_state_has_a_screen():
         assert screen is not None
         assert (model.state is State.ERROR) == isinstance(screen, sc.ErrorScreen)
         assert model.state is not State.MENU or model.menu
+
+
+def test_a_stuck_worker_drops_the_job_and_reports_it_with_a_code():
+    import threading
+
+    from tolk.device.workers import Worker
+
+    errors, release = [], threading.Event()
+    worker = Worker("tolk-test", errors.append, maxsize=1)
+    worker.submit(release.wait)  # the worker is stuck on this one
+    worker.submit(lambda: None)  # fills the queue
+    worker.submit(lambda: None, timeout=0.05)  # no room: dropped, reported
+    release.set()
+    assert worker.wait_idle(2)
+    assert len(errors) == 1 and errors[0].code is ErrorCode.INTERNAL and "tolk-test" in errors[0].message
+    worker.close()
