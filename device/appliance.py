@@ -35,10 +35,13 @@ class Appliance:
     def run(self, watchdog: Callable[[], None] | None = None, until: Callable[[], bool] | None = None) -> None:
         self.controller.start()
         self.refresh()
-        while not self.controller.stopped.is_set() and not (until and until()):
-            self.tick()
-            if watchdog:
-                watchdog()
+        try:
+            while not self.controller.stopped.is_set() and not (until and until()):
+                self.tick()
+                if watchdog:
+                    watchdog()
+        finally:
+            self.controller.close()  # the power-off queued by the last step runs before `tolk run` returns
 
     @property
     def state(self) -> State:

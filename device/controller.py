@@ -140,10 +140,16 @@ class Controller:
 
     def run_forever(self, watchdog: Callable[[], None] | None = None) -> None:
         self.start()
-        while not self.stopped.is_set():
-            self.step()
-            if watchdog:
-                watchdog()  # pinged from this loop only: a hung loop stops the pings
+        try:
+            while not self.stopped.is_set():
+                self.step()
+                if watchdog:
+                    watchdog()  # pinged from this loop only: a hung loop stops the pings
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """At the loop's end: the effects still queued run (a power-off among them), then the workers stop."""
         self.executor.close()
 
     def _apply(self, item: object) -> None:

@@ -50,7 +50,7 @@ def test_low_battery_shuts_the_appliance_down_with_a_notice(tmp_path):
     watch = LowBatteryWatch(controller.low_battery_shutdown, readings=1, read=lambda: BatteryReading(4, True))
     assert watch.check()
     run_until(controller, lambda: controller.stopped.is_set())
-    controller.executor.close()  # what run_forever does when the loop ends: the queued power-off runs
+    controller.close()  # what the loop does when it ends: the queued power-off runs
     assert powered_off == [True] and "Battery 4%" in controller.notice
 
 
@@ -62,3 +62,18 @@ def test_power_config_is_validated():
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad}")
+
+
+def test_holding_power_on_the_running_appliance_powers_off_before_run_returns(tmp_path):
+    """`tolk run` returns when the loop stops; the power-off, queued on the devices worker by the last step,
+    must have run by then (the process ends right after)."""
+    from tolk.device.appliance import Appliance
+    from tolk.device.controller import ButtonEvent
+    from tolk.ui.frames import render
+    from tolk.ui.outputs import MemoryDisplay
+
+    powered_off = []
+    controller, *_ = make_controller(tmp_path, shutdown=lambda: powered_off.append(True))
+    controller.post(ButtonEvent("power", "hold"))
+    Appliance(controller, MemoryDisplay(), (240, 240), render).run()
+    assert controller.stopped.is_set() and powered_off == [True]
