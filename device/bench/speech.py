@@ -36,12 +36,6 @@ def select_prompts(trios: dict[str, dict], count: int, words: dict[str, int]) ->
     return [ids[int(i * step)] for i in range(count)]
 
 
-def sentence_chrf(hypothesis: str, reference: str) -> float:
-    from sacrebleu.metrics import CHRF
-
-    return CHRF().sentence_score(hypothesis, [reference]).score
-
-
 def worst_examples(rows: Sequence[dict], count: int = WORST) -> list[dict]:
     """The lowest sentence-level chrF rows, at most two per direction so that one direction does not fill the list."""
     picked, per_direction = [], {}
@@ -100,7 +94,7 @@ def speech_section(engines, options, progress) -> dict:
                 reference = trio[other].transcript
                 rows.append({"prompt": prompt, "src": lang, "tgt": other, "said": trio[lang].transcript,
                              "heard": transcript.text, "heard_as": transcript.language, "translation": output,
-                             "reference": reference, "chrf": round(sentence_chrf(output, reference), 1)})
+                             "reference": reference, "chrf": round(quality.sentence_chrf(output, reference), 1)})
         progress(f"speech: {n}/{len(chosen)} prompts ({time.monotonic() - started:.0f} s)")
     wer = {lang: {"wer": round(metrics.wer([trios[p][lang].transcript for p, _ in chosen], heard[lang]), 3),
                   "clips": len(chosen),

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from tolk.models.build.quality import sentence_chrf
 from tolk.models.guard import check, missing_numbers
 
 log = logging.getLogger(__name__)
@@ -170,8 +171,6 @@ class PhraseScore:
 
 
 def score(phrase: Phrase, language: str, output: str) -> PhraseScore:
-    from sacrebleu.metrics import CHRF
-
-    chrf = CHRF().sentence_score(output, [phrase.references[language]]).score
+    chrf = sentence_chrf(output, phrase.references[language])
     return PhraseScore(phrase.id, language, output, round(chrf, 1), tuple(missing_keys(phrase, language, output)),
                        tuple(missing_numbers(phrase.en, output)), check(phrase.en, output, "en", language).problems)

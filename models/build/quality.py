@@ -38,6 +38,13 @@ def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return CHRF().corpus_score(list(hypotheses), [list(references)]).score
 
 
+def sentence_chrf(hypothesis: str, reference: str) -> float:
+    """chrF of one sentence against its reference (0-100): worst examples, per-phrase checks."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF().sentence_score(hypothesis, [reference]).score
+
+
 def evaluate_direction(translate: TranslateFn, pairs: Sequence[tuple[str, str]], src: str, tgt: str) -> DirectionScore:
     sources = [s for s, _ in pairs]
     references = [r for _, r in pairs]
