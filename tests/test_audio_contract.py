@@ -9,15 +9,8 @@ import numpy as np
 import pytest
 
 from tests import virtual_audio as va
-from tests.virtual_audio import DEVICE, rms, tone
+from tests.virtual_audio import DEVICE, wait_for, rms, tone
 from tolk.audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @pytest.fixture(params=["fake", "sounddevice"])

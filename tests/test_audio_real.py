@@ -8,16 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from tests.virtual_audio import DEVICE, dominant_hz, rms, tone
+from tests.virtual_audio import DEVICE, wait_for, dominant_hz, rms, tone
 from tolk.audio.devices import AudioDeviceError, SoundDeviceMicrophone, SoundDeviceSpeaker, rescan
 from tolk.models.errors import ErrorCode
-
-
-def wait_for(predicate, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 class Chunks:

@@ -175,6 +175,14 @@ class MonitorRecording:
         return np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()
 
 
+def wait_for(predicate, timeout: float = 5.0) -> None:
+    """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def dominant_hz(signal: np.ndarray, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(signal * np.hanning(signal.size)))
     return float(np.argmax(spectrum) * rate / signal.size)
