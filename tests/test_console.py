@@ -19,7 +19,7 @@ from tolk.device.console.terminal import Session, SocketBackend
 from tolk.device.controller import State
 from tolk.models.store import PackStore
 from tests.packfixtures import make_pack
-from tests.test_controller import make_controller
+from tests.test_controller import loop_on_thread, make_controller
 
 
 class Rig:
@@ -251,21 +251,10 @@ def test_wrong_passphrases_cost_more_each_time_then_lock_out():
 def test_reboot_says_so_where_it_cannot_and_reboots_where_it_can(tmp_path):
     controller, *_ = make_controller(tmp_path)
     rebooted = []
-    loop_stop = threading.Event()
-
-    def loop():
-        while not loop_stop.is_set():
-            controller.step(timeout=0.02)
-
-    runner = threading.Thread(target=loop, daemon=True)
-    runner.start()
-    try:
+    with loop_on_thread(controller):
         without = Console(ApplianceHandle(controller, PackStore(tmp_path / "packs")))
         reply = without.execute("reboot yes")
         assert not reply.ok and "nothing was restarted" in reply.text
         with_hook = Console(ApplianceHandle(controller, PackStore(tmp_path / "packs"),
                                             reboot=lambda: rebooted.append(True)))
         assert with_hook.execute("reboot yes").ok and rebooted == [True]
-    finally:
-        loop_stop.set()
-        runner.join(5)

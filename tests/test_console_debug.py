@@ -11,29 +11,20 @@ from tolk.device.config import ConfigError, ConsoleConfig, load_config
 from tolk.device.console import debug
 from tolk.device.console.commands import ApplianceHandle, Console
 from tolk.models.store import PackStore
-from tests.test_controller import make_controller
+from tests.test_controller import loop_on_thread, make_controller
 
 
 @pytest.fixture
 def live(tmp_path):
     """A controller whose main loop runs on a thread, as in `tolk run`; yields (controller, make_console)."""
     controller, *_ = make_controller(tmp_path)
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            controller.step(timeout=0.02)
-
-    runner = threading.Thread(target=loop, daemon=True)
-    runner.start()
 
     def console(debug_on=True, passphrase=None):
         return Console(ApplianceHandle(controller, PackStore(tmp_path / "packs"), debug=debug_on),
                        passphrase=passphrase)
 
-    yield controller, console
-    stop.set()
-    runner.join(5)
+    with loop_on_thread(controller):
+        yield controller, console
 
 
 def test_debug_is_unknown_and_unlisted_unless_the_config_turns_it_on(live):

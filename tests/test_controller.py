@@ -1,4 +1,6 @@
 """The appliance state machine with real gpiozero mock pins, fake audio devices and fake engines."""
+import contextlib
+import threading
 import time
 
 import numpy as np
@@ -36,6 +38,24 @@ def run_until(controller, predicate, timeout=10.0):
     while not predicate():
         assert time.monotonic() < deadline, f"timed out in state {controller.state}"
         controller.step(0.01)
+
+
+@contextlib.contextmanager
+def loop_on_thread(controller):
+    """The controller's main loop stepping on a thread, as in `tolk run` (console tests call into it)."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            controller.step(timeout=0.02)
+
+    runner = threading.Thread(target=loop, daemon=True)
+    runner.start()
+    try:
+        yield controller
+    finally:
+        stop.set()
+        runner.join(5)
 
 
 def start_talking(controller, mic, clip, button="talk_a"):
