@@ -11,7 +11,10 @@ from tolk.models.manifest import Engine, Kind
 from tolk.models.selection import active_packs
 from tolk.models.store import PackStore
 from tolk.models.translate import load_translator
+from tolk.models import languages
 from tolk.models.tts import EspeakTts, PiperTts, SpeechRouter, TtsError
+from tolk.models.tts_kokoro import KokoroTts
+from tolk.models.voice_choice import default_voices
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +33,26 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
     asr_pack, mt = by_kind[Kind.ASR][0], by_kind[Kind.MT][0]
     asr = WhisperAsr(asr_pack.path, asr_pack.manifest, asr_options)
     translator = load_translator(mt.path, mt.manifest)
-    piper = {}
-    for pack in by_kind[Kind.TTS]:
+    voices = load_voices(by_kind[Kind.TTS])
+    log.info("models loaded in %.1f s (asr %s, mt %s, voices %s)", time.monotonic() - started, asr_pack.id, mt.id,
+             ", ".join(f"{code} {voices.option(code)}" for code in sorted(voices.defaults)) or "espeak only")
+    return Interpreter(asr, translator, voices, config)
+
+
+def load_voices(tts_packs) -> SpeechRouter:
+    """Every installed voice engine, each language defaulting to the voice its measured figures favour."""
+    piper, kokoro = {}, None
+    for pack in tts_packs:
         if pack.manifest.engine is Engine.PIPER:
             for code in pack.manifest.languages:
                 piper.setdefault(code, PiperTts(pack.path, pack.manifest))
+        elif pack.manifest.engine is Engine.KOKORO and kokoro is None:
+            kokoro = KokoroTts(pack.path, pack.manifest)
     try:
         espeak = EspeakTts()
     except TtsError as err:
         log.warning("%s", err)
         espeak = None
-    log.info("models loaded in %.1f s (asr %s, mt %s, voices %s)", time.monotonic() - started, asr_pack.id, mt.id,
-             ",".join(piper) or "espeak only")
-    return Interpreter(asr, translator, SpeechRouter(piper, espeak), config)
+    router = SpeechRouter(piper, espeak, kokoro)
+    router.defaults = default_voices({lang.code: router.options(lang.code) for lang in languages.LANGUAGES})
+    return router

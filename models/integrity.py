@@ -1,7 +1,8 @@
 """Checking a pack folder against its manifest, and refusing anything unsafe to load.
 
 Only safe formats may be in a pack: CTranslate2 ``model.bin``, ONNX, JSON,
-sentencepiece ``.model``, ``tokenizer.json``, plain text and Jinja templates.
+sentencepiece ``.model``, ``tokenizer.json``, plain text, Jinja templates and raw
+float32 arrays (``.f32``, Kokoro's voices: only ever read as numbers).
 Pickle-based files (``.pt``, ``.pth``, ``.ckpt``, ``.pkl``, a PyTorch ``.bin``)
 are rejected by name and by content, as are symlinks, hard links and any file
 the manifest does not list.
@@ -22,7 +23,7 @@ from tolk.models.manifest import MANIFEST_NAME, PackManifest, check_relative_pat
 
 log = logging.getLogger(__name__)
 
-SAFE_SUFFIXES = frozenset({".bin", ".json", ".onnx", ".model", ".txt", ".jinja", ".md", ".vocab", ".tsv"})
+SAFE_SUFFIXES = frozenset({".bin", ".json", ".onnx", ".model", ".txt", ".jinja", ".md", ".vocab", ".tsv", ".f32"})
 PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".h5"})
 _CHUNK = 1 << 20
 ProgressFn = Callable[[int], None]
@@ -80,6 +81,8 @@ def content_problem(rel: str, path: Path) -> str | None:
         return f"file type '{suffix or '(none)'}' is not an allowed pack format"
     if suffix == ".bin" and not is_ctranslate2_bin(path):
         return "'.bin' file is not a CTranslate2 model (a PyTorch/pickle .bin is never loaded)"
+    if suffix == ".f32":  # read with numpy.fromfile only: any bytes are numbers, none can run
+        return None if path.stat().st_size % 4 == 0 else "'.f32' file is not a whole number of float32 values"
     if suffix != ".bin" and suffix != ".onnx" and _looks_like_pickle_or_torch_zip(path):
         return "file content is a pickle or zip archive, not the format its name claims"
     return None

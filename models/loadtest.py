@@ -50,3 +50,9 @@ def _run(path, manifest) -> None:
         speech = list(PiperTts(path, manifest).speak("Hello.", language))
         if not speech or speech[0].audio.size == 0:
             raise ValueError("no audio for 'Hello.'")
+    elif manifest.engine is Engine.KOKORO:
+        from tolk.models.tts_kokoro import KokoroTts
+
+        speech = list(KokoroTts(path, manifest).speak("Hello.", language))
+        if not speech or speech[0].audio.size == 0:
+            raise ValueError("no audio for 'Hello.'")

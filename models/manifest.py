@@ -19,7 +19,7 @@ from tolk.models.errors import ManifestError, UnsafePathError
 MAX_MANIFEST_BYTES = 4_000_000  # a real manifest is a few kB
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
-FILE_SETTINGS = ("tokenizer", "model")  # settings that name one of the pack's files
+FILE_SETTINGS = ("tokenizer", "model", "vocab")  # settings that name one of the pack's files
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -36,12 +36,13 @@ class Engine(str, enum.Enum):
     CT2_TRANSLATOR = "ctranslate2-translator"
     PIPER = "piper"
     ESPEAK_NG = "espeak-ng"
+    KOKORO = "kokoro"
 
 
 ENGINES_BY_KIND: dict[Kind, frozenset[Engine]] = {
     Kind.ASR: frozenset({Engine.FASTER_WHISPER}),
     Kind.MT: frozenset({Engine.CT2_GENERATOR, Engine.CT2_TRANSLATOR}),
-    Kind.TTS: frozenset({Engine.PIPER, Engine.ESPEAK_NG}),
+    Kind.TTS: frozenset({Engine.PIPER, Engine.ESPEAK_NG, Engine.KOKORO}),
 }
 
 
@@ -172,6 +173,19 @@ class PackManifest:
         for key in FILE_SETTINGS:  # checked at install too, not first at load (after the swap)
             if key in self.settings:
                 self.path_of(Path("."), self.settings[key])
+        if self.engine is Engine.KOKORO:
+            self._check_voices()
+
+    def _check_voices(self) -> None:
+        """A Kokoro pack names, per language it serves, its voice files (the first is the default)."""
+        voices = self.settings.get("voices")
+        if not isinstance(voices, dict) or set(voices) != set(self.languages):
+            raise ManifestError(f"pack {self.id}: settings.voices must name voice files for exactly its languages")
+        for code, files in voices.items():
+            if not isinstance(files, list) or not files:
+                raise ManifestError(f"pack {self.id}: settings.voices[{code!r}] must be a non-empty list of files")
+            for name in files:
+                self.path_of(Path("."), name)
 
     @property
     def size_bytes(self) -> int:

@@ -7,7 +7,8 @@ from tolk.models.store import InstalledPack
 # The packs the project ships by default (`tolk models install-defaults`), preferred when several packs of a kind
 # are installed. The build catalogue (tolk.models.build.defaults) marks the same ids as default; a test keeps the
 # two in step, so the runtime never needs the build tooling to choose.
-PREFERRED_IDS = frozenset({"whisper-base", "qwen2.5-coder-1.5b-int8", "piper-en-us-joe-medium", "espeak-ng"})
+PREFERRED_IDS = frozenset({"whisper-base", "qwen2.5-coder-1.5b-int8", "piper-en-us-joe-medium", "kokoro-82m-int8",
+                           "espeak-ng"})
 
 
 def active_packs(packs: list[InstalledPack]) -> list[InstalledPack]:

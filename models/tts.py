@@ -1,8 +1,9 @@
-"""Text-to-speech: Piper voices, and espeak-ng for every language without one.
+"""Text-to-speech: Piper and Kokoro voices, and espeak-ng for every language without one.
 
-Both yield one ``Speech`` chunk per sentence so playback can start after the
-first sentence. A language with no Piper voice speaks through espeak-ng and the
-chunk says so (``fallback=True``), for the screen to show.
+Every engine yields one ``Speech`` chunk per sentence so playback can start after
+the first sentence. A language with no neural voice speaks through espeak-ng and
+the chunk says so (``fallback=True``), for the screen to show. The Kokoro engine
+is in ``tts_kokoro``; ``SpeechRouter`` picks the engine per language.
 """
 from __future__ import annotations
 
@@ -81,20 +82,80 @@ class EspeakTts:
         yield Speech(audio, rate, text, fallback=True)
 
 
-class SpeechRouter:
-    """Each language speaks with its Piper voice when one is installed, else with espeak-ng."""
+ESPEAK = "espeak-ng"
+PIPER = "piper"
+KOKORO_PREFIX = "kokoro:"
 
-    def __init__(self, piper_voices: dict[str, PiperTts], espeak: EspeakTts | None) -> None:
+
+class SpeechRouter:
+    """Which engine speaks each language: a voice *option* per language.
+
+    Options are ``"kokoro:<voice>"`` (a Kokoro voice), ``"piper"`` (the language's Piper voice) and ``"espeak-ng"``.
+    A language speaks with the person's choice if they made one, else with the default chosen from measured
+    intelligibility and speed (``tolk.models.voice_choice``), else Piper, Kokoro, espeak-ng in that order.
+    """
+
+    def __init__(self, piper_voices: dict[str, PiperTts], espeak: EspeakTts | None, kokoro=None,
+                 defaults: dict[str, str] | None = None) -> None:
         self.piper_voices = piper_voices
         self.espeak = espeak
+        self.kokoro = kokoro  # a KokoroTts, or None
+        self.defaults = dict(defaults or {})
+        self.chosen: dict[str, str] = {}
+
+    def options(self, language: str) -> list[str]:
+        code = languages.get(language).code
+        out = [PIPER] if code in self.piper_voices else []
+        if self.kokoro is not None:
+            out += [KOKORO_PREFIX + name for name in self.kokoro.voices.get(code, [])]
+        return out + ([ESPEAK] if self.espeak is not None and languages.get(code).espeak else [])
+
+    def option(self, language: str) -> str | None:
+        """The option that speaks ``language`` now (None: no voice at all)."""
+        code = languages.get(language).code
+        available = self.options(code)
+        for wanted in (self.chosen.get(code), self.defaults.get(code)):
+            if wanted in available:
+                return wanted
+        return available[0] if available else None
+
+    def choose(self, language: str, option: str | None) -> None:
+        """The person's choice for ``language`` (None: back to the default); an unknown option is TTS_MISSING."""
+        code = languages.get(language).code
+        if option is None:
+            self.chosen.pop(code, None)
+            return
+        if option not in self.options(code):
+            raise TtsError(f"no voice '{option}' for '{code}' here (has: {', '.join(self.options(code))})",
+                           code=ErrorCode.TTS_MISSING)
+        self.chosen[code] = option
 
     def is_fallback(self, language: str) -> bool:
-        return languages.get(language).code not in self.piper_voices
+        return self.option(language) in (ESPEAK, None)
 
     def speak(self, text: str, language: str) -> Iterator[Speech]:
         code = languages.get(language).code
-        if code in self.piper_voices:
-            return self.piper_voices[code].speak(text, code)
-        if self.espeak is None:
-            raise TtsError(f"no voice for '{code}': no Piper voice and espeak-ng is missing", code=ErrorCode.TTS_MISSING)
+        option = self.option(code)
+        if option == PIPER:
+            return self._neural_or_espeak(self.piper_voices[code].speak(text, code), text, code)
+        if option is not None and option.startswith(KOKORO_PREFIX):
+            return self._neural_or_espeak(self.kokoro.speak(text, code, voice=option[len(KOKORO_PREFIX):]), text, code)
+        if option is None:
+            raise TtsError(f"no voice for '{code}': no neural voice and espeak-ng is missing",
+                           code=ErrorCode.TTS_MISSING)
         return self.espeak.speak(text, code)
+
+    def _neural_or_espeak(self, chunks: Iterator[Speech], text: str, code: str) -> Iterator[Speech]:
+        """``chunks``; if the neural voice fails before its first chunk, the same text from espeak-ng (logged): the
+        listener still hears the translation. A failure later, or with no espeak-ng, is raised."""
+        try:
+            first = next(chunks, None)
+        except Exception as err:  # noqa: BLE001 - any engine failure: fall back, say why in the log
+            if self.espeak is None:
+                raise
+            log.error("neural voice for '%s' failed (%s: %s); speaking with espeak-ng", code, type(err).__name__, err)
+            yield from self.espeak.speak(text, code)
+            return
+        if first is not None:
+            yield first
+            yield from chunks

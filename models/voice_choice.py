@@ -1,0 +1,72 @@
+"""Each language's default voice, chosen from measured figures rather than taste.
+
+``voice_figures.json`` (beside this module) is written by ``tolk bench --only voices``: per language and voice
+option (``kokoro:<voice>``, ``piper``, ``espeak-ng``), the character error rate of Whisper transcribing the
+synthesised speech back (intelligibility), the time to the first audio of a 6-word clause, the real-time factor
+and the RAM. The rule, stated once here and in the README:
+
+1. the most intelligible option (lowest CER) wins;
+2. unless its first audio is slower than ``FIRST_AUDIO_LIMIT_S`` while another option is within ``CER_SLACK`` of
+   it and fast enough: then that one (a voice heard a beat later is still the better voice; one heard much later,
+   for little gain in clarity, is not).
+
+The figures are from one machine (stated in the file); the choice only needs their order, which holds on the device.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FIGURES_PATH = Path(__file__).with_name("voice_figures.json")
+FIRST_AUDIO_LIMIT_S = 1.0
+CER_SLACK = 0.05
+
+
+@dataclass(frozen=True)
+class VoiceFigures:
+    option: str
+    cer: float  # 0..1, Whisper base transcribing the synthesised speech, language given
+    first_audio_s: float  # a 6-word clause, text in → first audio out
+    rtf: float  # synthesis seconds per second of speech
+    ram_mb: float | None = None
+    sentences: int = 0
+
+
+def load_figures(path: Path = FIGURES_PATH) -> dict[str, list[VoiceFigures]]:
+    """Language code → the measured options (empty when the file is missing or unreadable: defaults then fall back
+    to the router's fixed order)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {code: [VoiceFigures(option=option, **values) for option, values in options.items()]
+                for code, options in data["languages"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("no usable voice figures in %s (%s): default voices follow the fixed order", path, err)
+        return {}
+
+
+def choose(options: list[VoiceFigures], available: set[str] | None = None) -> str | None:
+    """The default option by the rule above, among ``available`` ones (all when None)."""
+    candidates = [o for o in options if available is None or o.option in available]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda o: (o.cer, o.first_audio_s))
+    if best.first_audio_s <= FIRST_AUDIO_LIMIT_S:
+        return best.option
+    fast = [o for o in candidates if o.first_audio_s <= FIRST_AUDIO_LIMIT_S and o.cer <= best.cer + CER_SLACK]
+    return min(fast, key=lambda o: (o.cer, o.first_audio_s)).option if fast else best.option
+
+
+def default_voices(available: dict[str, list[str]], figures: dict[str, list[VoiceFigures]] | None = None
+                   ) -> dict[str, str]:
+    """Language → default option, for the languages that have measured figures among the ``available`` options."""
+    figures = load_figures() if figures is None else figures
+    out = {}
+    for code, options in available.items():
+        chosen = choose(figures.get(code, []), set(options))
+        if chosen is not None:
+            out[code] = chosen
+    return out

@@ -1,0 +1,154 @@
+"""The Kokoro voice (KokoroTts), the per-language voice router and the rule that picks each language's default.
+
+The engine runs a tiny generated Kokoro-format pack (real ONNX session, real pack manifest and voice files);
+grapheme-to-phoneme has its own tests (test_g2p.py), so here the text goes in as phonemes."""
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import need_module
+from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.manifest import PackManifest
+from tolk.models.tts import ESPEAK, PIPER, SpeechRouter
+from tolk.models.voice_choice import VoiceFigures, choose, default_voices, load_figures
+
+SYMBOLS = "abcdefghijklmnopqrstuvwxyzˈ ,.?!"
+
+
+@pytest.fixture(scope="module")
+def tiny_pack(tmp_path_factory):
+    need_module("onnx", "the tiny Kokoro-format pack is written with onnx (pip install -e .[convert])")
+    from tolk.models.build.tiny import build_kokoro_pack
+
+    folder = tmp_path_factory.mktemp("tiny-kokoro")
+    vocab = folder.parent / "vocab-src.json"
+    vocab.write_text(json.dumps({"vocab": {s: i for i, s in enumerate(SYMBOLS, 1)}}))
+    return folder, build_kokoro_pack(folder, vocab, ["en", "es"])
+
+
+@pytest.fixture()
+def voice(tiny_pack):
+    from tolk.models.tts_kokoro import KokoroTts
+
+    tts = KokoroTts(*tiny_pack)
+    tts.phonemes = lambda text, language: text.lower()  # the pack's "phonemes" are plain letters
+    return tts
+
+
+def test_one_chunk_per_sentence_at_24_khz(voice):
+    chunks = list(voice.speak("Hola amigo. Que tal?", "es"))
+    assert [c.text for c in chunks] == ["Hola amigo.", "Que tal?"]
+    assert all(c.sample_rate == 24000 and not c.fallback and c.audio.dtype == np.float32 for c in chunks)
+    assert chunks[0].audio.size > 24000 * 0.05 and np.abs(chunks[0].audio).max() <= 0.31
+
+
+def test_long_sentence_is_cut_below_the_model_limit(voice):
+    from tolk.models.tts_kokoro import PHONEMES_PER_CALL
+
+    calls = []
+    real = voice.model.synthesise
+    voice.model.synthesise = lambda p, style, speed: calls.append(p) or real(p, style, speed)
+    list(voice.speak(" ".join(["palabra"] * 120) + ".", "es"))  # 959 characters: three calls
+    assert len(calls) == 3 and all(len(c) <= PHONEMES_PER_CALL for c in calls)
+    assert " ".join(calls).split() == (" ".join(["palabra"] * 120) + ".").split()
+
+
+def test_split_phonemes_prefers_a_pause():
+    from tolk.models.tts_kokoro import split_phonemes
+
+    text = "a" * 30 + ", " + "b " * 20
+    pieces = split_phonemes(text, limit=40)
+    assert pieces[0] == "a" * 30 + "," and all(len(p) <= 40 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+def test_unknown_voice_or_language_is_tts_missing(voice):
+    with pytest.raises(TolkError) as no_voice:
+        list(voice.speak("hola", "es", voice="em_nobody"))
+    with pytest.raises(TolkError) as no_language:
+        list(voice.speak("hallo", "de"))
+    assert no_voice.value.code is no_language.value.code is ErrorCode.TTS_MISSING
+
+
+def test_damaged_voice_file_is_pack_broken(tiny_pack, tmp_path):
+    import shutil
+    from tolk.models.tts_kokoro import KokoroTts
+
+    folder = tmp_path / "pack"
+    shutil.copytree(tiny_pack[0], folder)
+    (folder / "tiny_voice.f32").write_bytes(b"\0" * 1024)
+    tts = KokoroTts(folder, PackManifest.load(folder))
+    tts.phonemes = lambda text, language: text
+    with pytest.raises(TolkError) as err:
+        list(tts.speak("hola", "es"))
+    assert err.value.code is ErrorCode.PACK_BROKEN
+
+
+class _Engine:
+    def __init__(self, name, voices=None):
+        self.name, self.voices, self.said = name, voices or {}, []
+
+    def speak(self, text, language, voice=None):
+        self.said.append((text, language, voice))
+        return iter([self.name])
+
+
+def test_router_options_defaults_and_a_persons_choice():
+    kokoro = _Engine("kokoro", {"es": ["ef_dora", "em_alex"], "en": ["af_heart"]})
+    piper, espeak = _Engine("piper"), _Engine("espeak")
+    router = SpeechRouter({"en": piper}, espeak, kokoro, defaults={"es": "kokoro:em_alex", "en": "kokoro:af_heart"})
+    assert router.options("es") == ["kokoro:ef_dora", "kokoro:em_alex", ESPEAK]
+    assert router.options("en") == [PIPER, "kokoro:af_heart", ESPEAK] and router.options("de") == [ESPEAK]
+    assert list(router.speak("hola", "es")) == ["kokoro"] and kokoro.said[-1] == ("hola", "es", "em_alex")
+    assert router.option("de") == ESPEAK and router.is_fallback("de") and not router.is_fallback("es")
+    router.choose("en", PIPER)
+    assert list(router.speak("hi", "en")) == ["piper"]
+    router.choose("en", None)
+    assert router.option("en") == "kokoro:af_heart"
+    with pytest.raises(TolkError) as err:
+        router.choose("de", "kokoro:ef_dora")
+    assert err.value.code is ErrorCode.TTS_MISSING
+
+
+def test_router_without_any_voice_says_so():
+    router = SpeechRouter({}, None)
+    with pytest.raises(TolkError) as err:
+        router.speak("hola", "es")
+    assert err.value.code is ErrorCode.TTS_MISSING and router.is_fallback("es")
+
+
+def _f(option, cer, first):
+    return VoiceFigures(option=option, cer=cer, first_audio_s=first, rtf=0.5)
+
+
+def test_most_intelligible_voice_wins_unless_it_is_slow_for_little_gain():
+    assert choose([_f(ESPEAK, 0.30, 0.05), _f("kokoro:ef_dora", 0.05, 0.8)]) == "kokoro:ef_dora"
+    assert choose([_f(ESPEAK, 0.30, 0.05), _f("kokoro:ef_dora", 0.05, 1.6)]) == "kokoro:ef_dora"  # nothing close
+    assert choose([_f(PIPER, 0.06, 0.3), _f("kokoro:af_heart", 0.04, 1.6)]) == PIPER  # 0.02 better, 1.3 s later
+    assert choose([_f(PIPER, 0.06, 0.3)], available={ESPEAK}) is None
+
+
+def test_default_voices_from_the_figures_file(tmp_path):
+    path = tmp_path / "figures.json"
+    path.write_text(json.dumps({"languages": {"es": {
+        "kokoro:ef_dora": {"cer": 0.04, "first_audio_s": 0.7, "rtf": 0.5, "ram_mb": 300, "sentences": 50},
+        "espeak-ng": {"cer": 0.2, "first_audio_s": 0.05, "rtf": 0.02, "ram_mb": 16, "sentences": 50}}}}))
+    figures = load_figures(path)
+    assert default_voices({"es": ["kokoro:ef_dora", ESPEAK], "fr": [ESPEAK]}, figures) == {"es": "kokoro:ef_dora"}
+    path.write_text("{not json")
+    assert load_figures(path) == {}
+
+
+def test_a_failing_neural_voice_falls_back_to_espeak_for_that_text(caplog):
+    class Broken(_Engine):
+        def speak(self, text, language, voice=None):
+            raise RuntimeError("onnxruntime: bad allocation")
+            yield  # a generator, as the real engines are
+
+    espeak = _Engine("espeak")
+    router = SpeechRouter({}, espeak, Broken("kokoro", {"es": ["ef_dora"]}))
+    assert list(router.speak("hola", "es")) == ["espeak"] and espeak.said == [("hola", "es", None)]
+    assert "bad allocation" in caplog.text
+    with pytest.raises(RuntimeError):
+        list(SpeechRouter({}, None, Broken("kokoro", {"es": ["ef_dora"]})).speak("hola", "es"))
