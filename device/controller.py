@@ -30,6 +30,14 @@ from tolk.ui import screens as sc
 log = logging.getLogger(__name__)
 
 
+def _voice_options(voices) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Language → its voice options, for the languages that have a choice (more than one)."""
+    if not hasattr(voices, "options"):
+        return ()
+    every = ((lang.code, tuple(voices.options(lang.code))) for lang in languages.LANGUAGES)
+    return tuple((code, options) for code, options in every if len(options) > 1)
+
+
 class Controller:
     def __init__(self, interpreter: Interpreter, mic: Microphone, speaker: Speaker, settings_file: SettingsFile,
                  history: History | None, *, on_state: Callable[[State, State], None] | None = None,
@@ -44,6 +52,7 @@ class Controller:
         facts = machine.Facts(
             languages=tuple(interpreter.translator.manifest.languages),
             fallback_voices=frozenset(lang.code for lang in languages.LANGUAGES if voices.is_fallback(lang.code)),
+            voice_options=_voice_options(voices), default_voices=tuple(sorted(getattr(voices, "defaults", {}).items())),
             retry_seconds=retry_seconds)
         self.model = machine.Model(facts, settings, notice=notice)
         self.on_state = on_state

@@ -20,6 +20,7 @@ from tolk.device.history import History
 from tolk.device.interpreter import Interpreter, LiveTurn, Turn
 from tolk.device.settings import SettingsFile
 from tolk.device.workers import Worker
+from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,14 @@ class Executor:
 
     def _apply_settings(self, effect: i.ApplySettings) -> None:
         self.speaker.volume = effect.settings.volume
+        voices = self.interpreter.voices
+        if hasattr(voices, "choose"):
+            for lang in languages.LANGUAGES:
+                option = effect.settings.voice(lang.code)
+                if option is not None and option not in voices.options(lang.code):
+                    log.warning("voice %s for %s is not on this device; the default speaks", option, lang.code)
+                    option = None
+                voices.choose(lang.code, option)
         if self.interpreter.config.back_translation != effect.settings.back_translation:
             self.interpreter.config = replace(self.interpreter.config,
                                               back_translation=effect.settings.back_translation)

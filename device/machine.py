@@ -42,7 +42,9 @@ class Facts:
     """What does not change while the appliance runs."""
 
     languages: tuple[str, ...]  # the translation pack's languages (the menu's choices)
-    fallback_voices: frozenset[str] = frozenset()  # languages spoken by the fallback voice
+    fallback_voices: frozenset[str] = frozenset()  # languages whose default voice is the fallback (espeak-ng)
+    voice_options: tuple[tuple[str, tuple[str, ...]], ...] = ()  # language → the voices it can speak with
+    default_voices: tuple[tuple[str, str], ...] = ()  # language → its default voice option
     retry_seconds: float = 2.0  # device rescans while a device is missing
 
 
@@ -112,6 +114,19 @@ def _devices_ok(model: Model, mic: bool, speaker: bool) -> Step | None:
     if not speaker:
         return show_error(model, ErrorCode.AUDIO_NO_SPEAKER, "No speaker found.")
     return None
+
+
+def voice_of(model: Model, code: str) -> str | None:
+    """The voice option ``code`` speaks with: the person's choice when this device has it, else the default."""
+    chosen = model.settings.voice(code)
+    if chosen is not None and chosen in dict(model.facts.voice_options).get(code, ()):
+        return chosen
+    return dict(model.facts.default_voices).get(code)
+
+
+def speaks_fallback(model: Model, code: str) -> bool:
+    option = voice_of(model, code)
+    return option == "espeak-ng" if option is not None else code in model.facts.fallback_voices
 
 
 def change_settings(model: Model, **changes) -> Step:

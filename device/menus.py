@@ -34,12 +34,27 @@ class Page:
     selected: int = 0
 
 
+def voice_label(option: str | None) -> str:
+    """'kokoro:ef_dora' → 'Dora (Kokoro)'; 'piper' → 'Piper'; 'espeak-ng' → 'espeak (robotic)'."""
+    if option is None:
+        return "none"
+    if option.startswith("kokoro:"):
+        return f"{option.split('_', 1)[-1].capitalize()} (Kokoro)"
+    return {"piper": "Piper", "espeak-ng": "espeak (robotic)"}.get(option, option)
+
+
 def main_page(model: "Model", selected: int = 0) -> Page:
+    from tolk.device.machine import voice_of  # the machine imports this module
+
     s = model.settings
     name = lambda code: languages.get(code).native_name  # noqa: E731
+    options = dict(model.facts.voice_options)
+    voices = tuple(Item(f"Voice {side}: {voice_label(voice_of(model, code))}", ("voice", code))
+                   for side, code in (("A", s.lang_a), ("B", s.lang_b)) if code in options)
     items = (
         Item(f"Language A: {name(s.lang_a)}", ("language", "lang_a")),
         Item(f"Language B: {name(s.lang_b)}", ("language", "lang_b")),
+        *voices,
         Item(f"Mode: {s.mode}", ("mode",)),
         Item(f"Volume: {round(s.volume * 100)}%", ("volume",)),
         Item(f"Back-translation: {'on' if s.back_translation else 'off'}", ("back_translation",)),
@@ -108,7 +123,14 @@ def _select(model: "Model", action: tuple) -> "Step":
     if kind == "choose":
         model, effects = change_settings(model, **{action[1]: action[2]})
         return replace(model, menu=(main_page(model),)), effects
-    if kind == "mode":
+    if kind == "voice":  # the next voice this language can speak with
+        from tolk.device.machine import voice_of
+
+        options = dict(model.facts.voice_options).get(action[1], ())
+        current = voice_of(model, action[1])
+        following = options[(options.index(current) + 1) % len(options)] if current in options else options[0]
+        model, effects = change_settings(model, voices=s.with_voice(action[1], following).voices)
+    elif kind == "mode":
         model, effects = change_settings(model, mode=MODES[(MODES.index(s.mode) + 1) % len(MODES)])
     elif kind == "volume":
         current = min(range(len(VOLUME_STEPS)), key=lambda n: abs(VOLUME_STEPS[n] - s.volume))

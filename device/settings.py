@@ -1,4 +1,4 @@
-"""User settings (language pair, mode, volume, history, back-translation), persisted atomically.
+"""User settings (language pair, mode, volume, history, back-translation, voices), persisted atomically.
 
 Written as JSON via a temporary file, fsync, rename and a directory fsync, so a
 power cut leaves either the old or the new file. A damaged file never stops the
@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -20,6 +21,8 @@ from tolk.models.errors import ErrorCode, TolkError
 log = logging.getLogger(__name__)
 
 MODES = ("push-to-talk", "face-to-face", "hands-free")
+# A voice option as the speech router names it (tolk.models.tts): "piper", "espeak-ng" or "kokoro:<voice>".
+VOICE_OPTION = re.compile(r"piper|espeak-ng|kokoro:[a-z0-9_]{1,40}")
 
 
 class SettingsError(TolkError, ValueError):
@@ -34,6 +37,8 @@ class Settings:
     volume: float = 0.8  # 0..1
     history: bool = True
     back_translation: bool = False
+    # The person's voice per language, ((code, option), ...) sorted; a language not listed speaks with its default.
+    voices: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name, kind in _TYPES.items():
@@ -48,12 +53,32 @@ class Settings:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}")
         if not (math.isfinite(self.volume) and 0.0 <= self.volume <= 1.0):
             raise SettingsError("volume must be between 0 and 1")
+        for pair in self.voices:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+                raise SettingsError(f"voices must map a language to a voice, not {pair!r:.40}")
+            languages.get(pair[0])
+            if not VOICE_OPTION.fullmatch(pair[1]):
+                raise SettingsError(f"voice {pair[1]!r:.40} is not piper, espeak-ng or kokoro:<voice>")
+        if [code for code, _ in self.voices] != sorted({code for code, _ in self.voices}):
+            raise SettingsError("voices must name each language once, sorted")
+
+    def voice(self, code: str) -> str | None:
+        """The person's voice option for ``code`` (None: the default)."""
+        return dict(self.voices).get(code)
+
+    def with_voice(self, code: str, option: str | None) -> "Settings":
+        chosen = dict(self.voices)
+        if option is None:
+            chosen.pop(code, None)
+        else:
+            chosen[code] = option
+        return replace(self, voices=tuple(sorted(chosen.items())))
 
     def with_changes(self, **changes) -> "Settings":
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(asdict(self), voices=dict(self.voices))
 
     @classmethod
     def from_dict(cls, data: dict) -> "Settings":
@@ -77,17 +102,21 @@ class Settings:
             pass
         for name in cls.__dataclass_fields__:
             if name in data and (name in pair or name not in ("lang_a", "lang_b")):
+                value = data[name]
+                if name == "voices" and isinstance(value, dict):  # JSON keeps them as {code: option}
+                    value = tuple(sorted(value.items()))
                 try:
-                    settings = replace(settings, **{name: data[name]})
+                    settings = replace(settings, **{name: value})
                 except (TolkError, ValueError, TypeError) as err:
                     bad.append((name, getattr(err, "message", str(err))))
         return settings, bad
 
 
 _TYPES = {"lang_a": str, "lang_b": str, "mode": str, "volume": (int, float), "history": bool,
-          "back_translation": bool}
+          "back_translation": bool, "voices": tuple}
 _TYPE_NAMES = {"lang_a": "a language code", "lang_b": "a language code", "mode": "text", "volume": "a number",
-               "history": "true or false", "back_translation": "true or false"}
+               "history": "true or false", "back_translation": "true or false",
+               "voices": "an object of language: voice"}
 
 
 class SettingsFile:

@@ -1,7 +1,7 @@
 """The screen as a pure function of the state machine's model (``tolk.device.machine.Model``)."""
 from __future__ import annotations
 
-from tolk.device.machine import Model
+from tolk.device.machine import Model, speaks_fallback
 from tolk.device.state import State
 from tolk.models import languages
 from tolk.ui import screens as sc
@@ -11,7 +11,7 @@ MENU_HINT = "▲▼ choose · select · menu = back"
 
 def side(model: Model, code: str) -> sc.Side:
     lang = languages.get(code)
-    return sc.Side(lang.code, lang.native_name, code in model.facts.fallback_voices)
+    return sc.Side(lang.code, lang.native_name, speaks_fallback(model, code))
 
 
 def screen(model: Model) -> sc.Screen:
