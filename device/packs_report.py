@@ -18,13 +18,35 @@ OS_AND_APP_MB = 700  # Debian + Python + Tolk itself, measured budget for the 4 
 
 
 def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:
-    """Language code -> 'piper' or 'espeak-ng (fallback)' or 'none'."""
-    out = {}
-    for lang in languages.LANGUAGES:
-        engines = [p.manifest.engine for p in packs if p.manifest.kind is Kind.TTS and lang.code in p.manifest.languages]
-        out[lang.code] = ("piper" if Engine.PIPER in engines
-                          else "espeak-ng (fallback)" if Engine.ESPEAK_NG in engines else "none")
-    return out
+    """Language code -> its default voice option ('piper', 'kokoro:<voice>', 'espeak-ng') or 'none'."""
+    from tolk.models.voice_choice import default_voices, options_from_manifests
+
+    options = options_from_manifests([p.manifest for p in packs if p.manifest.kind is Kind.TTS],
+                                     {lang.code for lang in languages.LANGUAGES if lang.espeak})
+    defaults = default_voices(options)
+    return {lang.code: defaults.get(lang.code) or (options.get(lang.code) or ["none"])[0]
+            for lang in languages.LANGUAGES}
+
+
+def _voice_lines(speech: dict[str, str], packs: list[InstalledPack]) -> list[str]:
+    """One line per language with a neural voice: its default, the measured figures, the other choices."""
+    from tolk.models.voice_choice import load_figures, options_from_manifests
+
+    figures = {code: {f.option: f for f in rows} for code, rows in load_figures().items()}
+    options = options_from_manifests([p.manifest for p in packs if p.manifest.kind is Kind.TTS],
+                                     {lang.code for lang in languages.LANGUAGES if lang.espeak})
+    lines = []
+    for code in sorted(c for c, option in speech.items() if option not in ("espeak-ng", "none")):
+        option = speech[code]
+        measured = figures.get(code, {}).get(option)
+        espeak = figures.get(code, {}).get("espeak-ng")
+        numbers = (f"CER {measured.cer:.2f} (espeak-ng {espeak.cer:.2f}) · first audio {measured.first_audio_s:.2f} s"
+                   f" · RTF {measured.rtf:.2f}" if measured and espeak else
+                   f"CER {measured.cer:.2f} · first audio {measured.first_audio_s:.2f} s · RTF {measured.rtf:.2f}"
+                   if measured else "not measured")
+        others = [o for o in options.get(code, []) if o != option]
+        lines.append(f"  {code:3} {option:20} {numbers}" + (f"; also {', '.join(others)}" if others else ""))
+    return lines
 
 
 def cmd_list(store: PackStore, as_json: bool) -> int:
@@ -54,11 +76,13 @@ def cmd_list(store: PackStore, as_json: bool) -> int:
         print(f"  {mark} {m.id:28} {m.kind.value:4} {m.engine.value:22} {len(m.languages):5} {size:>9} "
               f"{m.ram_mb:>5} MB  {m.license}")
     print("  (* = active: loaded together on the device)")
-    native = sorted(c for c, q in speech.items() if q == "piper")
-    fallback = sorted(c for c, q in speech.items() if q.startswith("espeak"))
+    fallback = sorted(c for c, q in speech.items() if q == "espeak-ng")
     missing = sorted(c for c, q in speech.items() if q == "none")
-    print(f"Speech: Piper voice for {', '.join(native) or 'none'}; espeak-ng fallback quality for "
-          f"{', '.join(fallback) or 'none'}" + (f"; NO voice for {', '.join(missing)}" if missing else ""))
+    print("Voices (default per language; CER = Whisper transcribing the voice back, from tolk bench --only voices):")
+    for line in _voice_lines(speech, packs):
+        print(line)
+    print(f"  espeak-ng (robotic) for {', '.join(fallback) or 'none'}"
+          + (f"; NO voice for {', '.join(missing)}" if missing else ""))
     print(f"RAM: active packs need about {total_ram:,} MB (+{OS_AND_APP_MB} MB system) "
           f"of {board.ram_mb:,} MB on this board ({board.model}); "
           f"{'fits' if fits else 'does NOT fit'} a {SMALLEST_BOARD_MB // 1024} GB board")

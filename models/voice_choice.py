@@ -60,6 +60,28 @@ def choose(options: list[VoiceFigures], available: set[str] | None = None) -> st
     return min(fast, key=lambda o: (o.cer, o.first_audio_s)).option if fast else best.option
 
 
+def options_from_manifests(manifests, espeak_codes: set[str]) -> dict[str, list[str]]:
+    """Language → its voice options from installed TTS pack manifests alone (no engine loaded), in the speech router's
+    order: Piper, Kokoro's voices, espeak-ng (for the ``espeak_codes`` when an espeak-ng pack is installed)."""
+    from tolk.models.manifest import Engine
+
+    out: dict[str, list[str]] = {}
+    engines = {m.engine for m in manifests}
+    for m in manifests:
+        if m.engine is Engine.PIPER:
+            for code in m.languages:
+                if "piper" not in out.setdefault(code, []):
+                    out[code].append("piper")
+    for m in manifests:
+        if m.engine is Engine.KOKORO:
+            for code, files in m.settings.get("voices", {}).items():
+                out.setdefault(code, []).extend(f"kokoro:{Path(name).stem}" for name in files)
+    if Engine.ESPEAK_NG in engines:
+        for code in sorted(espeak_codes):
+            out.setdefault(code, []).append("espeak-ng")
+    return out
+
+
 def default_voices(available: dict[str, list[str]], figures: dict[str, list[VoiceFigures]] | None = None
                    ) -> dict[str, str]:
     """Language → default option, for the languages that have measured figures among the ``available`` options."""

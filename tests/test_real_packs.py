@@ -42,7 +42,8 @@ def test_list_shows_defaults_and_verify_passes():
     assert listing.returncode == 0, listing.stderr
     for pack_id in ids:
         assert pack_id in listing.stdout
-    assert "fallback" in listing.stdout and "fits a 4 GB board" in listing.stdout
+    assert "espeak-ng (robotic) for" in listing.stdout and "fits a 4 GB board" in listing.stdout
+    assert any(line.split()[:2] == ["es", "kokoro:ef_dora"] for line in listing.stdout.splitlines())
     verify = subprocess.run([sys.executable, "-m", "tolk.device.cli", "models", "verify"], capture_output=True, text=True)
     assert verify.returncode == 0, verify.stderr
 
