@@ -125,6 +125,9 @@ def run_interpret(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     code = report(events, timings=args.timings)
+    spoken = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)
+    if spoken and hasattr(interpreter.voices, "option"):
+        print(f"voice ({spoken}): {interpreter.voices.option(spoken)}")
     if args.output and code == 0:
         signal, rate = join_audio([e for e in events if isinstance(e, ev.AudioOut)])
         write_wav(args.output, signal, rate)

@@ -1,4 +1,4 @@
-"""Full turns with the real default packs: Whisper base, Qwen2.5-Coder 1.5B (CT2 int8), Piper / espeak-ng."""
+"""Full turns with the real default packs: Whisper base, Qwen2.5-Coder 1.5B (CT2 int8), Kokoro / Piper / espeak-ng."""
 import subprocess
 import sys
 import wave
@@ -24,7 +24,8 @@ def test_full_turn_english_to_spanish(real_interpreter, clips):
     spanish = " ".join(t.text for t in translations).lower()
     assert "buenos" in spanish and "estación" in spanish
     audio = [e for e in events if isinstance(e, ev.AudioOut)]
-    assert audio and all(a.fallback_voice for a in audio)  # Spanish speaks through espeak-ng here
+    assert audio and not any(a.fallback_voice for a in audio)  # Spanish speaks with Kokoro's neural voice
+    assert {a.sample_rate for a in audio} == {24000}
     assert sum(a.samples.size / a.sample_rate for a in audio) > 1.0
     done = events[-1]
     assert not done.cancelled and done.timings["first_audio"] < done.timings["total"]
@@ -87,7 +88,9 @@ def test_cli_interpret_writes_playable_wav(clips, tmp_path):
                            "-o", str(out), "--timings"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "heard (en" in proc.stdout and "translation (es)" in proc.stdout and "first audio" in proc.stdout
+    assert "voice (es): kokoro:ef_dora" in proc.stdout
     with wave.open(str(out)) as wav:
         assert wav.getnchannels() == 1 and wav.getnframes() > wav.getframerate()
+        assert wav.getframerate() == 24000  # Kokoro's rate: the Spanish was spoken by Kokoro
 
 

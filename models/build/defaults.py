@@ -153,7 +153,7 @@ KOKORO_82M = CatalogPack(
     description="Kokoro-82M neural voices (en, es, fr, it, pt-BR, hi, zh), 24000 Hz",
     ram_mb=300,
     languages=tuple(KOKORO_VOICES),
-    settings={"model": "kokoro-v1.0.int8.onnx", "vocab": "vocab.json", "sample_rate": 24000, "threads": 1,
+    settings={"model": "kokoro-v1.0.int8.onnx", "vocab": "vocab.json", "sample_rate": 24000, "threads": 2,
               "speed": 1.0, "quality": "native",
               "voices": {code: [f"{name}.f32" for name in names] for code, names in KOKORO_VOICES.items()}},
     default=True,
