@@ -25,8 +25,9 @@ from tests.test_controller import loop_on_thread, make_controller
 class Rig:
     """A live controller loop + control socket + a console Session on a pty opened with pyserial."""
 
-    def __init__(self, tmp_path, passphrase=None):
-        self.controller, self.mic, self.speaker, self.states = make_controller(tmp_path, text="Good morning.")
+    def __init__(self, tmp_path, passphrase=None, voices=None):
+        self.controller, self.mic, self.speaker, self.states = make_controller(tmp_path, text="Good morning.",
+                                                                               voices=voices)
         store = PackStore(tmp_path / "packs")
         make_pack(tmp_path / "src")
         store.install_dir(tmp_path / "src")
@@ -258,3 +259,44 @@ def test_reboot_says_so_where_it_cannot_and_reboots_where_it_can(tmp_path):
         with_hook = Console(ApplianceHandle(controller, PackStore(tmp_path / "packs"),
                                             reboot=lambda: rebooted.append(True)))
         assert with_hook.execute("reboot yes").ok and rebooted == [True]
+
+
+def test_voices_listed_and_chosen_from_the_console(tmp_path):
+    """`voices` shows each language's voice and choices; `voice es kokoro:em_alex` changes it (saved, applied)."""
+    from tolk.models.tts import SpeechRouter
+
+    class Engine:
+        voices = {"es": ["ef_dora", "em_alex"]}
+
+        def speak(self, text, language, voice=None):
+            yield from FakeVoices().speak(text, language)
+
+    class Espeak:
+        def speak(self, text, language):
+            yield from FakeVoices().speak(text, language)
+
+    router = SpeechRouter({}, Espeak(), Engine(), defaults={"es": "kokoro:ef_dora"})
+    rig = Rig(tmp_path, voices=router)
+    try:
+        rig.send(b"json on\r")
+        rig.read_until(b"}\n")
+        reply = rig.json_command("voices")
+        assert reply["ok"], reply
+        listing = reply["data"]["voices"]
+        rig.send(b"json off\r")
+        rig.read_until(b"tolk> ")
+        es = next(row for row in listing if row["lang"] == "es")
+        assert es["voice"] == "kokoro:ef_dora" and not es["chosen"]
+        assert es["choices"] == ["kokoro:ef_dora", "kokoro:em_alex", "espeak-ng"]
+        assert "voice es kokoro:em_alex" in rig.command("voice es kokoro:em_alex")
+        assert router.option("es") == "kokoro:em_alex"
+        from tests.virtual_audio import wait_for
+
+        saved = tmp_path / "settings.json"  # written by the storage worker, after the change was applied
+        wait_for(lambda: saved.exists() and json.loads(saved.read_text())["voices"] == {"es": "kokoro:em_alex"})
+        assert "es: kokoro:em_alex · choices:" in rig.command("voices")
+        assert "error [TTS-MISSING]" in rig.command("voice es piper")
+        assert "error [LANG-UNKNOWN]" in rig.command("voice xx espeak-ng")
+        assert "voice es default" in rig.command("voice es default") and router.option("es") == "kokoro:ef_dora"
+    finally:
+        rig.close()

@@ -22,8 +22,8 @@ def speech_clip(tmp_path):
     return write_wav(tmp_path / "speech.wav", np.full(16000, 0.2, dtype=np.float32), 16000)
 
 
-def make_controller(tmp_path, text="Good morning.", language="en", **kwargs):
-    interp = Interpreter(FakeAsr(text, language), FakeTranslator(mt_manifest()), FakeVoices(),
+def make_controller(tmp_path, text="Good morning.", language="en", voices=None, **kwargs):
+    interp = Interpreter(FakeAsr(text, language), FakeTranslator(mt_manifest()), voices or FakeVoices(),
                          InterpreterConfig(partial_every_seconds=0))
     mic, speaker = FileMicrophone(speed=20.0), RecordingSpeaker()
     states = []

@@ -60,6 +60,7 @@ class Engines:
         from tolk.models.asr import WhisperAsr
         from tolk.models.selection import active_packs
         from tolk.models.translate import load_translator
+        from tolk.device.loader import load_voices
         from tolk.models.tts import EspeakTts, PiperTts, SpeechRouter
 
         packs = active_packs(store.installed())
@@ -77,8 +78,13 @@ class Engines:
         self.piper = PiperTts(self.voice_pack.path, self.voice_pack.manifest)
         self.load_seconds["tts"] = time.monotonic() - started
         self.espeak = EspeakTts(words_per_minute=140)
-        self.voices = SpeechRouter({"en": self.piper}, self.espeak)
-        self.interpreter = Interpreter(self.asr, self.translator, self.voices, InterpreterConfig(phrase_cache_size=0))
+        self.voices = SpeechRouter({"en": self.piper}, self.espeak)  # makes the synthetic input clips (fixed)
+        started = time.monotonic()
+        # the turn speaks with the device's voices (Kokoro where its figures make it the default)
+        self.device_voices = load_voices([p for p in packs if p.manifest.kind is Kind.TTS])
+        self.load_seconds["voices"] = time.monotonic() - started
+        self.interpreter = Interpreter(self.asr, self.translator, self.device_voices,
+                                       InterpreterConfig(phrase_cache_size=0))
         self.packs = [p.id for p in packs]
 
     def speech(self, text: str, language: str) -> np.ndarray:

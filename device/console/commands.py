@@ -90,6 +90,8 @@ COMMANDS = {
     "status": "status — state, language pair, packs, uptime, CPU temperature, RAM, battery",
     "langs": "langs — the languages and their codes",
     "pair": "pair A B — set the conversation's two languages",
+    "voices": "voices — each language's voice, its choices and measured figures",
+    "voice": "voice LANG OPTION|default — speak LANG with OPTION (one of its choices in `voices`)",
     "translate": "translate TEXT — translate from language A to B (or: translate --from xx --to yy TEXT)",
     "say": "say TEXT — speak TEXT in language B (or: say --lang xx TEXT)",
     "interpret": "interpret FILE — transcribe and translate an audio file (from the data folder's audio/)",
@@ -106,7 +108,7 @@ COMMANDS = {
     "unlock": "unlock PASSPHRASE — allow commands that change state or read history",
     "debug": "debug hang|eat-memory [MB]|kill|service — faults for the image test (only with [console] debug = true)",
 }
-PROTECTED = {"pair", "say", "interpret", "press", "settings set", "history list", "history export", "history wipe",
+PROTECTED = {"pair", "voice", "say", "interpret", "press", "settings set", "history list", "history export", "history wipe",
              "reboot", "shutdown", "translate", "debug"}
 BUTTON_ALIASES = {"left": "talk_a", "right": "talk_b", "a": "talk_a", "b": "talk_b"}
 
@@ -271,6 +273,40 @@ class Console:
         handle.controller.set_settings(lang_a=a, lang_b=b)
         handle.on_main(lambda: None)  # returns once the change has been applied (inputs are handled in order)
         return Reply(True, f"pair {a} {b}", {"pair": [a, b]})
+
+    def cmd_voices(self, args: list[str]) -> Reply:
+        from tolk.device.machine import voice_of
+        from tolk.models.voice_choice import load_figures
+
+        model = self._live().controller.model
+        figures = {code: {f.option: f for f in rows} for code, rows in load_figures().items()}
+        rows = []
+        for code, options in model.facts.voice_options:
+            current = voice_of(model, code)
+            measured = figures.get(code, {}).get(current)
+            rows.append({"lang": code, "voice": current, "chosen": model.settings.voice(code) is not None,
+                         "choices": list(options),
+                         "cer": measured.cer if measured else None,
+                         "first_audio_s": measured.first_audio_s if measured else None})
+        text = "\n".join(
+            f"{r['lang']}: {r['voice']}{'' if r['chosen'] else ' (default)'}"
+            + (f" · CER {r['cer']:.2f} · first audio {r['first_audio_s']:.2f} s" if r["cer"] is not None else "")
+            + f" · choices: {' '.join(r['choices'])}" for r in rows)
+        return Reply(True, text or "no language has a choice of voice on this device", {"voices": rows})
+
+    def cmd_voice(self, args: list[str]) -> Reply:
+        if len(args) != 2:
+            return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["voice"])
+        handle = self._live()
+        code, option = languages.get(args[0]).code, args[1]
+        options = dict(handle.controller.model.facts.voice_options).get(code, ())
+        if option != "default" and option not in options:
+            return fail(ErrorCode.TTS_MISSING, f"no voice '{option[:40]}' for {code} here; choices: "
+                                               f"{' '.join(options) or 'none (one voice only)'}")
+        voices = handle.controller.settings.with_voice(code, None if option == "default" else option).voices
+        handle.controller.set_settings(voices=voices)
+        handle.on_main(lambda: None)  # returns once the change has been applied
+        return Reply(True, f"voice {code} {option}", {"lang": code, "voice": option})
 
     def _turn_events(self, turn, timeout: float = 300) -> list[ev.Event]:
         return turn.collect(timeout=timeout)
