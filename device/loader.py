@@ -48,6 +48,7 @@ def load_voices(tts_packs) -> SpeechRouter:
                 piper.setdefault(code, PiperTts(pack.path, pack.manifest))
         elif pack.manifest.engine is Engine.KOKORO and kokoro is None:
             kokoro = KokoroTts(pack.path, pack.manifest)
+            log.info("Kokoro voices ready (warm-up %.2f s)", kokoro.warm_up())
     try:
         espeak = EspeakTts()
     except TtsError as err:

@@ -152,3 +152,9 @@ def test_a_failing_neural_voice_falls_back_to_espeak_for_that_text(caplog):
     assert "bad allocation" in caplog.text
     with pytest.raises(RuntimeError):
         list(SpeechRouter({}, None, Broken("kokoro", {"es": ["ef_dora"]})).speak("hola", "es"))
+
+
+def test_warm_up_touches_every_language_and_the_session(voice):
+    asked = []
+    voice.phonemes = lambda text, language: asked.append(language) or text
+    assert voice.warm_up() >= 0 and asked == ["en", "es"]
