@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = msub.add_parser("tiny", help="generate tiny random packs in the real formats (for emulated boot tests)")
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for the pack folders")
     p.add_argument("--install", action="store_true", help="install them into --packs-dir afterwards")
-    p.add_argument("--real-packs", type=Path, help="store holding whisper-base and a Piper voice, whose tokenizer "
-                   "and phoneme map are reused (default: the usual packs folder)")
+    p.add_argument("--real-packs", type=Path, help="store holding whisper-base, a Piper voice and the Kokoro pack, "
+                   "whose tokenizer, phoneme map and phoneme vocabulary are reused (default: the usual packs folder)")
     p = msub.add_parser("eval", help="chrF and tokens/s of installed translation packs on UDHR articles")
     p.add_argument("ids", nargs="*", help="MT pack ids (default: every installed MT pack)")
     p.add_argument("--articles", type=int, default=5, help="UDHR articles per direction (default %(default)s)")

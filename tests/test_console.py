@@ -143,7 +143,11 @@ def test_json_mode_is_machine_readable(rig):
     bad = rig.json_command("pair en xx")
     assert not bad["ok"] and bad["code"] == "LANG-UNKNOWN" and "valid codes" in bad["text"]
     translated = rig.json_command("translate Thank you.")
+    speech = translated["data"].pop("speech")
     assert translated["data"] == {"translation": "THANK YOU.", "language": "es"}
+    # how it was spoken: the fake voices are espeak-like (fallback), one chunk per clause
+    assert speech["chunks"] == 1 and speech["fallback"] is True and speech["seconds"] > 0
+    assert set(speech) == {"voice", "chunks", "seconds", "sample_rate", "fallback"}
 
 
 def test_press_left_with_a_fed_clip_drives_a_translation(rig):

@@ -122,6 +122,59 @@ def test_rpi_profile_uses_the_gadget_serial_and_real_packs():
     assert qemu.packs == "tiny" and "linux-image-arm64" in qemu.packages
 
 
+def test_rpi_image_carries_every_default_pack_including_kokoro_and_qemu_the_tiny_kokoro():
+    from tolk.models.build.defaults import KOKORO_82M, default_packs
+    from tolk.models.build.tiny import TINY_KOKORO_LANGUAGES
+
+    rpi = recipe.PROFILES["rpi"]
+    assert set(rpi.pack_ids) == {p.id for p in default_packs()} | {"espeak-ng"}
+    assert KOKORO_82M.default and KOKORO_82M.id in rpi.pack_ids
+    qemu = recipe.PROFILES["qemu"]
+    assert "tiny-kokoro" in qemu.pack_ids and len(qemu.pack_ids) == 4
+    # the boot test translates into Spanish and checks the Kokoro engine spoke it: Spanish has no tiny Piper voice
+    assert "es" in TINY_KOKORO_LANGUAGES
+    test_script = (IMAGE_BUILD / "test").read_text()
+    assert "--to es" in test_script and "check_kokoro_spoke(reply, check)" in test_script
+
+
+def test_missing_real_packs_are_named_before_the_build(tmp_path):
+    from tolkimage import contents
+
+    rpi = recipe.PROFILES["rpi"]
+    (tmp_path / "whisper-base").mkdir()
+    (tmp_path / "whisper-base" / "manifest.json").write_text("{}")
+    missing = contents.missing_real_packs(rpi, tmp_path)
+    assert missing == [p for p in rpi.pack_ids if p != "whisper-base"] and "kokoro-82m-int8" in missing
+    assert "install-defaults" in contents.missing_packs_help(rpi, tmp_path, missing)
+    assert contents.missing_real_packs(recipe.PROFILES["qemu"], tmp_path) == []  # generated, not copied
+
+
+def _pins(lines) -> dict[str, str]:
+    out = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            out[name.strip().lower().replace("_", "-")] = version.strip() if version else ""
+    return out
+
+
+def test_arm64_constraints_pin_every_runtime_dependency_including_kokoros():
+    import re
+    import tomllib
+
+    project = tomllib.loads((IMAGE_BUILD.parent / "pyproject.toml").read_text())["project"]
+    constraints = _pins((IMAGE_BUILD / "constraints-arm64.txt").read_text().splitlines())
+    assert all(re.fullmatch(r"[0-9][0-9a-z.]*", v) for v in constraints.values()), "every line an exact pin"
+    for dep in project["dependencies"]:
+        name = re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower().replace("_", "-")
+        assert name in constraints, f"{name} is not pinned for the image"
+        if "==" in dep:
+            assert constraints[name] == dep.split("==", 1)[1].split(";")[0].strip(), f"{name}: pyproject and image differ"
+    # Kokoro: onnxruntime (brought by piper-tts) runs the model, pypinyin reads Mandarin (pure Python)
+    assert constraints["onnxruntime"] and constraints["pypinyin"] == "0.55.0"
+
+
 @pytest.mark.parametrize("name", PROFILES)
 def test_recipe_files_are_complete(name):
     files = recipe.files(recipe.PROFILES[name], VERSION)

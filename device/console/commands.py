@@ -320,8 +320,9 @@ class Console:
         text = " ".join(words)
         if not text:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["translate"])
-        events = self._turn_events(handle.controller.interpreter.translate_text(text, source, target))
-        return _turn_reply(events)
+        interpreter = handle.controller.interpreter
+        events = self._turn_events(interpreter.translate_text(text, source, target))
+        return _turn_reply(events, getattr(interpreter, "voices", None))
 
     def cmd_say(self, args: list[str]) -> Reply:
         handle = self._live()
@@ -348,7 +349,7 @@ class Console:
                         + " or ".join(str(d) for d in handle.audio_dirs))
         audio = load_audio(path, max_seconds=interpreter.config.max_seconds)
         turn = handle.controller.interpreter.interpret(audio, pair=(settings.lang_a, settings.lang_b))
-        return _turn_reply(self._turn_events(turn))
+        return _turn_reply(self._turn_events(turn), getattr(interpreter, "voices", None))
 
     def cmd_press(self, args: list[str]) -> Reply:
         from tolk.device.controller import BUTTONS, ButtonEvent
@@ -513,7 +514,10 @@ def _fmt(data: dict) -> str:
     return "\n".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in data.items())
 
 
-def _turn_reply(events: list[ev.Event]) -> Reply:
+def _turn_reply(events: list[ev.Event], voices=None) -> Reply:
+    """The turn as a reply: what was heard, the translation and (``speech``) how it was spoken: the voice option the
+    router picks for the target language (``voices``, a SpeechRouter) and the audio chunks (a neural voice that failed
+    shows as ``fallback``: espeak-ng spoke instead)."""
     error = next((e for e in events if isinstance(e, ev.TurnError)), None)
     if error:
         return fail(error.code, error.message)
@@ -523,6 +527,12 @@ def _turn_reply(events: list[ev.Event]) -> Reply:
     translation = ev.joined_translation(events)
     target = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)
     data = {"translation": translation, "language": target}
+    audio = [e for e in events if isinstance(e, ev.AudioOut)]
+    if audio:
+        option = voices.option(target) if voices is not None and target and hasattr(voices, "option") else None
+        data["speech"] = {"voice": option, "chunks": len(audio),
+                          "seconds": round(sum(a.samples.size / a.sample_rate for a in audio), 2),
+                          "sample_rate": audio[0].sample_rate, "fallback": any(a.fallback_voice for a in audio)}
     text = translation
     if heard:
         data.update(heard=heard.text, heard_language=heard.language, confidence=round(heard.confidence, 3))

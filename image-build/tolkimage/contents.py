@@ -70,12 +70,31 @@ def data_folder(data: Path, project_python: str, profile: recipe.Profile, real_p
                        stdout=subprocess.DEVNULL)
         shutil.rmtree(data.parent / "tiny-src")
     else:
-        for link in sorted(p for p in real_packs.iterdir() if p.is_symlink()):
+        missing = missing_real_packs(profile, real_packs)
+        if missing:
+            raise SystemExit(missing_packs_help(profile, real_packs, missing))
+        for pack_id in profile.pack_ids:
             subprocess.run([str(Path(project_python).parent / "tolk"), "models", "--packs-dir", str(packs), "install",
-                            str(link.resolve())], check=True, env=env)
+                            str((real_packs / pack_id).resolve())], check=True, env=env)
     staging = packs / ".staging"
     if staging.is_dir() and not any(staging.iterdir()):
         staging.rmdir()
+    installed = sorted(p.name for p in packs.iterdir() if p.is_symlink())
+    if installed != sorted(profile.pack_ids):
+        raise SystemExit(f"error: [IMAGE-PACKS] the {profile.name} image has packs {', '.join(installed)}; "
+                         f"its profile carries {', '.join(profile.pack_ids)}")
+
+
+def missing_real_packs(profile: recipe.Profile, real_packs: Path) -> list[str]:
+    """The profile's real packs that the build host's pack store lacks (checked before anything is built)."""
+    if profile.packs != "defaults":
+        return []
+    return [pack_id for pack_id in profile.pack_ids if not (real_packs / pack_id / "manifest.json").is_file()]
+
+
+def missing_packs_help(profile: recipe.Profile, real_packs: Path, missing: list[str]) -> str:
+    return (f"error: [IMAGE-PACKS] the {profile.name} image carries {', '.join(profile.pack_ids)}; {real_packs} "
+            f"lacks {', '.join(missing)}: run  tolk models install-defaults  first")
 
 
 def test_clip(root: Path) -> Path:

@@ -54,7 +54,7 @@ class Profile:
     kernel: str  # "debian": linux-image-arm64 in the root fs | "rpi-folder": Raspberry Pi kernel+firmware given at build
     console_ttys: tuple[str, ...]  # where `tolk console` listens instead of a login getty
     kernel_console: str
-    packs: str  # "tiny": generated packs (emulation) | "defaults": the real default packs
+    packs: str  # "tiny": generated packs (emulation) | "defaults": the real default packs (``pack_ids``)
     boot_mb: int
     watchdog_sec: int
     start_timeout_sec: int
@@ -63,6 +63,15 @@ class Profile:
     service_env: tuple[str, ...] = ()
     extra_venv: tuple[str, ...] = ()
     config_toml: str = ""
+    pack_ids: tuple[str, ...] = ()  # the packs on the data partition (defaults: from the build host's pack store)
+
+
+# The real packs the rpi image carries: the catalogue's default packs (tolk.models.build.defaults, default=True)
+# and the espeak-ng fallback voice. Kokoro-82M runs on onnxruntime (piper-tts's dependency) and speaks Mandarin
+# through pypinyin: both are pinned in constraints-arm64.txt.
+RPI_PACKS = ("whisper-base", "qwen2.5-coder-1.5b-int8", "piper-en-us-joe-medium", "kokoro-82m-int8", "espeak-ng")
+# What the tiny set (models/build/tiny.py) installs on the qemu image.
+TINY_PACKS = ("tiny-whisper", "tiny-llm", "tiny-piper", "tiny-kokoro")
 
 
 QEMU_CONFIG = """\
@@ -110,7 +119,7 @@ PROFILES = {
     "qemu": Profile(
         name="qemu", description="QEMU virt machine (cortex-a76) for boot tests; tiny generated packs",
         packages=("linux-image-arm64",), kernel="debian", console_ttys=("ttyAMA0",), kernel_console="ttyAMA0",
-        packs="tiny", boot_mb=96, watchdog_sec=120, start_timeout_sec=900, memory_max="1500M",
+        packs="tiny", pack_ids=TINY_PACKS, boot_mb=96, watchdog_sec=120, start_timeout_sec=900, memory_max="1500M",
         # sound: the test VM has an Intel HDA controller + duplex codec (snd-hda-intel loads by itself via udev)
         service_env=("GPIOZERO_PIN_FACTORY=mock",),  # virt has no button header; the console's `press` drives them
         config_toml=QEMU_CONFIG),
@@ -119,7 +128,8 @@ PROFILES = {
         packages=("python3-spidev", "python3-lgpio", "python3-rpi-lgpio"), kernel="rpi-folder",
         console_ttys=("ttyAMA0", "ttyGS0"), kernel_console="tty1", packs="defaults", boot_mb=256,
         watchdog_sec=30, start_timeout_sec=180, memory_max="85%",
-        modules=("g_serial",), extra_venv=("luma.lcd==2.11.0", "luma.core==2.5.1"), config_toml=RPI_CONFIG),
+        modules=("g_serial",), extra_venv=("luma.lcd==2.11.0", "luma.core==2.5.1"), config_toml=RPI_CONFIG,
+        pack_ids=RPI_PACKS),
 }
 
 # Units that would fail or write on a read-only root with no network: never wanted on the device.

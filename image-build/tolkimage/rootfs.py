@@ -143,7 +143,15 @@ def install_venv(root: Path, wheels: list[Path], profile: recipe.Profile) -> Non
         chroot(root, [f"{recipe.VENV}/bin/python", "-m", "compileall", "-q", "-j", "0", recipe.VENV],
                stdout=subprocess.DEVNULL)
         chroot(root, [f"{recipe.VENV}/bin/tolk", "--help"], stdout=subprocess.DEVNULL)
+        # the Kokoro voice's runtime on arm64: onnxruntime, and phonemes from libespeak-ng and pypinyin
+        chroot(root, [f"{recipe.VENV}/bin/python", "-c", KOKORO_SMOKE], stdout=subprocess.DEVNULL)
     shutil.rmtree(staged)
+
+
+KOKORO_SMOKE = ("import onnxruntime\n"
+                "from tolk.models.g2p import phonemize\n"
+                "assert phonemize('Hola.', 'es') and phonemize('\u4f60\u597d', 'zh'), 'no phonemes'\n"
+                "print(onnxruntime.__version__)\n")
 
 
 def drop_build_tooling(root: Path) -> int:
