@@ -35,7 +35,8 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
     translator = load_translator(mt.path, mt.manifest)
     voices = load_voices(by_kind[Kind.TTS])
     log.info("models loaded in %.1f s (asr %s, mt %s, voices %s)", time.monotonic() - started, asr_pack.id, mt.id,
-             ", ".join(f"{code} {voices.option(code)}" for code in sorted(voices.defaults)) or "espeak only")
+             ", ".join(f"{lang.code} {voices.option(lang.code)}" for lang in languages.LANGUAGES
+                       if voices.option(lang.code) not in ("espeak-ng", None)) or "espeak-ng only")
     return Interpreter(asr, translator, voices, config)
 
 
