@@ -122,11 +122,15 @@ def _f(option, cer, first):
     return VoiceFigures(option=option, cer=cer, first_audio_s=first, rtf=0.5)
 
 
-def test_most_intelligible_voice_wins_unless_it_is_slow_for_little_gain():
-    assert choose([_f(ESPEAK, 0.30, 0.05), _f("kokoro:ef_dora", 0.05, 0.8)]) == "kokoro:ef_dora"
-    assert choose([_f(ESPEAK, 0.30, 0.05), _f("kokoro:ef_dora", 0.05, 1.6)]) == "kokoro:ef_dora"  # nothing close
-    assert choose([_f(PIPER, 0.06, 0.3), _f("kokoro:af_heart", 0.04, 1.6)]) == PIPER  # 0.02 better, 1.3 s later
-    assert choose([_f(PIPER, 0.06, 0.3)], available={ESPEAK}) is None
+def test_voice_rule_clear_first_then_fast_then_the_devices_order():
+    en = [_f(PIPER, 0.009, 0.15), _f("kokoro:af_heart", 0.002, 0.98), _f(ESPEAK, 0.032, 0.01)]
+    assert choose(en, [PIPER, "kokoro:af_heart", ESPEAK]) == PIPER  # as clear (within 0.01) and meets 0.5 s
+    es = [_f("kokoro:ef_dora", 0.007, 0.85), _f("kokoro:em_alex", 0.005, 0.85), _f(ESPEAK, 0.117, 0.01)]
+    assert choose(es, ["kokoro:ef_dora", "kokoro:em_alex", ESPEAK]) == "kokoro:ef_dora"  # equally clear: pack order
+    assert choose(es, ["kokoro:em_alex", ESPEAK]) == "kokoro:em_alex"  # only what the device has
+    close = [_f("kokoro:x", 0.010, 0.9), _f(ESPEAK, 0.015, 0.01)]
+    assert choose(close, ["kokoro:x", ESPEAK]) == ESPEAK  # as clear by the numbers, and in time
+    assert choose(en, [ESPEAK, "kokoro:zz"]) == ESPEAK and choose(en, ["kokoro:zz"]) is None
 
 
 def test_default_voices_from_the_figures_file(tmp_path):
