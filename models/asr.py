@@ -66,6 +66,7 @@ MAX_DECODER_LENGTH = 448  # Whisper's text context; CTranslate2 decodes at most 
 # the 40 recordings above, so the bound leaves room for the text and stops a looping decode early.
 PARTIAL_TOKENS_PER_SECOND = 6
 PARTIAL_TOKEN_MARGIN = 8
+PREVIOUS_TOKENS = 64  # at most this much "previous text" before a decode (Whisper allows up to 223)
 PARTIAL_MAX_TOKENS = MAX_DECODER_LENGTH // 2  # what CTranslate2 decodes at most in one call anyway
 PARTIAL_BEAM_SIZE = 1  # a partial is shown and replaced while the person speaks: greedy, the cheapest decode
 # Tokens Whisper's tokenizer spends on the same sentence ("Good morning. Where is the train station?")
@@ -294,18 +295,21 @@ class WhisperAsr:
         return self._suppress
 
     def generate(self, encoded: Encoded, language: str, *, prefix: str = "", max_tokens: int | None = None,
-                 beam_size: int | None = None) -> Decoded:
+                 beam_size: int | None = None, previous: str = "") -> Decoded:
         """Decode ``encoded`` in ``language`` after the forced ``prefix``; at most ``max_tokens`` in all.
 
         ``max_tokens`` counts the prefix's tokens too: CTranslate2 runs one decoder step per forced token,
-        so a prefix pins the committed words but does not make the decode faster.
+        so a prefix pins the committed words but does not make the decode faster. ``previous``: text given as
+        what came before (Whisper's "previous text" slot), e.g. to keep a language in its own script.
         """
         tokenizer = self.tokenizer(language)
         prefix_ids = tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
         if len(prefix_ids) > MAX_DECODER_LENGTH // 2 - PARTIAL_TOKEN_MARGIN:  # no room left: decode it all
             log.warning("prefix of %d tokens dropped", len(prefix_ids))
             prefix_ids = []
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps, *prefix_ids]
+        before = tokenizer.encode(" " + previous.strip())[-PREVIOUS_TOKENS:] if previous.strip() else []
+        prompt = [*([tokenizer.sot_prev, *before] if before else []), *tokenizer.sot_sequence, tokenizer.no_timestamps,
+                  *prefix_ids]
         limit = self._decode_limit(len(prefix_ids), max_tokens)
         try:
             (result,) = self.engine.generate(
@@ -367,7 +371,7 @@ class WhisperAsr:
 
     def transcribe(self, audio: np.ndarray, *, allowed: Sequence[str] = (), forced: str | None = None,
                    prefix: str = "", prefix_language: str | None = None,
-                   prior: Mapping[str, float] | None = None) -> Transcript:
+                   prior: Mapping[str, float] | None = None, previous: str = "") -> Transcript:
         """Text and language of ``audio`` (16 kHz mono float32).
 
         ``forced``: the language is known (push-to-talk: the side pressed), nothing is detected. Otherwise it is
@@ -377,6 +381,8 @@ class WhisperAsr:
         pass ``forced`` to be sure); they are forced at the start so only the rest is generated. The
         second decode of an ambiguous language runs without it. With ``prefix_language`` the prefix is used only
         when that is the language chosen (words committed in one language never lead a decode in another).
+        ``previous`` (with ``forced`` only): text given as what was said before, e.g. a sentence in the language's
+        script (Whisper base writes Hindi in Latin letters without one).
         """
         started = time.perf_counter()
         speech = self.trim_silence(audio) if self.options.vad else np.asarray(audio, dtype=np.float32)
@@ -390,7 +396,7 @@ class WhisperAsr:
 
         if forced:
             language, confidence = languages.get(forced).code, 1.0
-            text = self.generate(encoded[0], language, prefix=prefix_for(language)).text
+            text = self.generate(encoded[0], language, prefix=prefix_for(language), previous=previous).text
         else:
             text, language, confidence = self._choose(encoded, allowed or self.languages(), prefix_for, prior)
         if repetitive(text) and self.options.min_encoder_frames < WINDOW_FRAMES:

@@ -40,3 +40,18 @@ def test_every_language_of_the_pack_speaks(kokoro):
     for code, text in sentences.items():
         (chunk,) = kokoro.speak(text, code)
         assert chunk.audio.size > 24000 * 0.3 and np.abs(chunk.audio).max() > 0.05, code
+
+
+def test_previous_text_keeps_whisper_in_the_languages_script(kokoro, real_interpreter):
+    """Whisper base writes Kokoro's (and a person's) Hindi in Latin letters; a Devanagari "previous text" keeps it
+    in Devanagari, which is what the voice bench needs to compare with the sentence said."""
+    from tolk.audio.clip import resample
+
+    audio = np.concatenate([resample(c.audio, 24000, 16000) for c in kokoro.speak("सबसे नज़दीकी रेलवे स्टेशन कहाँ है?", "hi")])
+    plain = real_interpreter.asr.transcribe(audio, forced="hi").text
+    hinted = real_interpreter.asr.transcribe(audio, forced="hi", previous="नमस्ते, आप कैसे हैं? मैं ठीक हूँ।").text
+
+    def devanagari(text):
+        return sum("\u0900" <= ch <= "\u097f" for ch in text) / max(1, sum(ch.isalpha() for ch in text))
+
+    assert devanagari(hinted) > 0.8 and devanagari(hinted) > devanagari(plain), (plain, hinted)
