@@ -10,14 +10,15 @@ from tolk.models.errors import TolkError
 from tolk.models.store import PackStore
 
 SECTIONS = ("latency", "peers", "limits", "quality", "speech")
+ONLY_WHEN_NAMED = ("soak", "voices")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency, peers, limits, quality and real-speech quality: a Markdown + JSON + PNG report")
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
     p.add_argument("--runs", type=int, help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
-    p.add_argument("--only", nargs="+", choices=SECTIONS + ("soak",),
-                   help="run only these sections (soak: only when named, it takes ~20 minutes)")
+    p.add_argument("--only", nargs="+", choices=SECTIONS + ONLY_WHEN_NAMED,
+                   help="run only these sections (soak and voices: only when named, ~20 minutes and ~1 hour)")
     p.add_argument("--turns", type=int, default=300, help="soak: turns through the whole appliance")
     p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
     p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "fr:conf-invalid")
     p.add_argument("--speech-prompts", type=int, metavar="N",
                    help="speech: prompts recorded in en, es and fr to use (6 with --quick, 40 otherwise)")
+    p.add_argument("--voice-sentences", type=int, metavar="N",
+                   help="voices: UDHR sentences per language (default 50; the figures the device's default voices "
+                        "come from, models/voice_figures.json, are rewritten only by a run of at least 50)")
     p.add_argument("-o", "--output", type=Path, default=Path("out/bench"))
     p.set_defaults(func=run)
 
@@ -46,12 +50,18 @@ def run(args: argparse.Namespace) -> int:
 
         path = run_soak(PackStore(paths.packs_dir()), args.turns, args.output / "soak", progress.step)
         print(path.read_text())
-        if set(args.only) == {"soak"}:
-            return 0
+    if args.only and "voices" in args.only:
+        try:
+            run_voices(args, progress.step)
+        except TolkError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    if args.only and set(args.only) <= set(ONLY_WHEN_NAMED):
+        return 0
     if args.setup_peers:
         peers.setup_peers(progress.step)
     options = BenchOptions(quick=args.quick, runs=args.runs or (1 if args.quick else 5), out=args.output,
-                           flores=args.flores, sections=tuple(s for s in args.only or SECTIONS if s != "soak"), sink=args.sink,
+                           flores=args.flores, sections=tuple(s for s in args.only or SECTIONS if s not in ONLY_WHEN_NAMED), sink=args.sink,
                            real_speech=args.real_speech, clips=tuple(args.clips),
                            speech_prompts=args.speech_prompts)
     try:
@@ -62,3 +72,16 @@ def run(args: argparse.Namespace) -> int:
     print(path.read_text())
     print(f"report: {path}")
     return 0
+
+
+def run_voices(args: argparse.Namespace, progress) -> None:
+    from tolk.device.bench.voices import DEFAULT_SENTENCES, run_voices as measure
+    from tolk.models.voice_choice import FIGURES_PATH
+
+    sentences = args.voice_sentences or DEFAULT_SENTENCES
+    command = "tolk bench --only voices" + (f" --voice-sentences {sentences}" if args.voice_sentences else "") + \
+        (f" -o {args.output}" if args.output != Path("out/bench") else "")
+    path = measure(PackStore(paths.packs_dir()), args.output / "voices", sentences, progress,
+                   figures_path=FIGURES_PATH if sentences >= DEFAULT_SENTENCES else None, command=command)
+    print(path.read_text())
+    print(f"report: {path}")

@@ -1,4 +1,4 @@
-"""Small metrics for the bench: word error rate, summary statistics, peak memory."""
+"""Small metrics for the bench: word and character error rates, summary statistics, peak memory."""
 from __future__ import annotations
 
 import re
@@ -22,6 +22,39 @@ def wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     refs = [normalise(r) for r in references]
     hyps = [normalise(h) for h in hypotheses]
     return float(jiwer.wer(refs, hyps))
+
+
+def normalise_chars(text: str) -> str:
+    """Only the characters that were said: NFKC, lower case, punctuation and whitespace removed (for CER; Chinese
+    and Japanese have no spaces, so characters, not words, are what compares across every language)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(c for c in text if not unicodedata.category(c).startswith("P") and not c.isspace())
+
+
+def cer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Character error rate over all pairs after ``normalise_chars``: edits ÷ reference characters (so a
+    character-weighted mean over the sentences). A reference with nothing left scores 0 for an empty
+    hypothesis, else 1 per character heard."""
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references for {len(hypotheses)} hypotheses")
+    refs = [normalise_chars(r) for r in references]
+    hyps = [normalise_chars(h) for h in hypotheses]
+    spoken = [(r, h) for r, h in zip(refs, hyps) if r]
+    extra = sum(len(h) for r, h in zip(refs, hyps) if not r)
+    total = sum(len(r) for r, _ in spoken)
+    if total == 0:
+        return float(extra > 0)
+    return (sum(_edits(r, h) for r, h in spoken) + extra) / total
+
+
+def _edits(reference: str, hypothesis: str) -> int:
+    """Character edits (substitutions + deletions + insertions) turning ``reference`` into ``hypothesis``."""
+    import jiwer
+
+    if not hypothesis:
+        return len(reference)
+    out = jiwer.process_characters(reference, hypothesis)
+    return out.substitutions + out.deletions + out.insertions
 
 
 @dataclass(frozen=True)
