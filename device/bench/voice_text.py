@@ -22,6 +22,9 @@ UNSPACED = ("zh", "ja")
 # Which UDHR text each language reads when it is not the registry's: Kokoro's Portuguese voices are Brazilian.
 UDHR_TEXT = {"pt": "por_BR"}
 # A fixed 6-word clause per language for the time to first audio.
+# Whisper's "previous text" per language: base writes Hindi in Latin or Urdu letters and Mandarin in traditional
+# characters unless a sentence in the expected script comes before (the references are Devanagari / simplified).
+PREVIOUS_TEXT = {"hi": "नमस्ते, आप कैसे हैं? मैं ठीक हूँ।", "zh": "以下是普通话的句子。"}
 CLAUSES = {
     "en": "Where is the nearest train station?",
     "es": "¿Dónde está la estación de tren?",

@@ -107,7 +107,8 @@ def measure_option(speak: Speak, sentences: list[str], asr, language: str,
             errors.append(f"{type(err).__name__}: {err}"[:200])
             audio, seconds, spoken = np.zeros(0, np.float32), 0.0, 0.0
         synth_s, speech_s = synth_s + seconds, speech_s + spoken
-        heard = asr.transcribe(audio, forced=language).text if audio.size else ""
+        previous = voice_text.PREVIOUS_TEXT.get(language, "")
+        heard = asr.transcribe(audio, forced=language, previous=previous).text if audio.size else ""
         rows.append({"text": text, "heard": heard, "cer": round(metrics.cer([text], [heard]), 3)})
     worst = sorted(rows, key=lambda r: -r["cer"])[:WORST]
     return {"cer": round(metrics.cer([r["text"] for r in rows], [r["heard"] for r in rows]), 4),
@@ -167,7 +168,10 @@ def measure_language(language: str, options: dict[str, Speak], asr, sentences: l
 
 
 def run_voices(store, out: Path, sentences: int = DEFAULT_SENTENCES, progress: Callable[[str], None] = print,
-               figures_path: Path | None = None, command: str = "tolk bench --only voices") -> Path:
+               figures_path: Path | None = None, command: str = "tolk bench --only voices",
+               only: list[str] | None = None) -> Path:
+    """Measure every language the Kokoro pack serves, or with ``only`` just those, keeping the other languages'
+    figures (and the RAM table) from the ``results.json`` already in ``out``."""
     from tolk.device.bench import report_voices
     from tolk.models import paths
     from tolk.models.asr import WhisperAsr
@@ -212,6 +216,12 @@ def run_voices(store, out: Path, sentences: int = DEFAULT_SENTENCES, progress: C
         skipped["ja"] = "no Japanese voice in the Kokoro pack" + ("" if "ja" in G2P_LANGUAGES else
                                                                   ", and no Japanese grapheme-to-phoneme")
     results: dict = {"meta": meta, "languages": {}, "skipped": skipped}
+    if only:
+        earlier = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        results = dict(earlier, languages=dict(earlier["languages"]))
+        results["meta"] = dict(earlier["meta"], rerun={"languages": only, "date": meta["date"],
+                                                       "load_start": meta["load_start"], "command": command})
+        served = [c for c in served if c in only]
     for engine in (kokoro, *kokoro_by_threads.values()):  # onnxruntime's first calls in a process are slow: not
         for language in served:                           # the first voice's figures (measured: 1.7 s against 0.9)
             list(engine.speak(voice_text.CLAUSES[language], language))
@@ -221,6 +231,9 @@ def run_voices(store, out: Path, sentences: int = DEFAULT_SENTENCES, progress: C
             language, voice_options(language, kokoro, piper, espeak), asr, texts, kokoro_by_threads, progress,
             traditional_set(udhr_dir) if language == "zh" else frozenset())
         report_voices.write_voices(results, out)  # what is measured so far, should a later language fail
+    if only:
+        results["meta"]["rerun"]["load_end"] = load_average()
+        return report_voices.write_voices(results, out, figures_path)
     progress("voices: RAM per engine, each in a fresh process")
     ram_texts = {c: results["languages"][c]["sentences"][:RAM_SENTENCES] for c in served}
     results["ram"] = {"kokoro": measure_ram("kokoro", kokoro_pack.path, ram_texts)}
