@@ -26,6 +26,10 @@ from tolk.models.tts import Speech, TtsError
 log = logging.getLogger(__name__)
 
 PHONEMES_PER_CALL = 400  # below the model's 508 with room for a word; long calls also delay the first audio
+# The first call of a text is cut at its first pause if it is longer than this: synthesis time grows with length
+# (about 0.3 s per second of speech here), and the listener hears nothing until the first piece is done.
+FIRST_PIECE_PHONEMES = 80
+FIRST_PIECE_MIN = 8  # a shorter first piece ("si,") sounds chopped; the streaming turn's first clause uses the same
 SILENCE_LEVEL = 0.01  # leading/trailing samples quieter than this (of full scale) are trimmed
 KEPT_SILENCE_S = 0.05  # what is kept at each end, so a cut never clips a soft onset
 _BREAK = re.compile(r"[,;:.!?—…] ?")
@@ -41,6 +45,15 @@ def split_phonemes(phonemes: str, limit: int = PHONEMES_PER_CALL) -> list[str]:
         pieces.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [p for p in [*pieces, rest] if p]
+
+
+def first_pause(phonemes: str, limit: int = FIRST_PIECE_PHONEMES) -> int | None:
+    """Where to end the first piece of a long text: after its first pause (comma, colon …) between
+    ``FIRST_PIECE_MIN`` and ``limit`` characters in; None when it is short or has no pause there."""
+    if len(phonemes) <= limit:
+        return None
+    pause = next((m.end() for m in _BREAK.finditer(phonemes, FIRST_PIECE_MIN) if m.end() <= limit), None)
+    return pause if pause is not None and pause < len(phonemes.rstrip()) else None
 
 
 def trim_silence(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -109,8 +122,13 @@ class KokoroTts:
             raise TtsError(f"the Kokoro pack has no voice {voice or ''} for '{code}' (has: {', '.join(names)})",
                            code=ErrorCode.TTS_MISSING)
         style = self.style(voice or names[0])
+        first = True
         for sentence in split_sentences(text):
-            for piece in split_phonemes(self.phonemes(sentence, code)):
+            phonemes = self.phonemes(sentence, code)
+            cut = first_pause(phonemes) if first else None
+            first = False
+            pieces = [phonemes[:cut].strip(), *split_phonemes(phonemes[cut:])] if cut else split_phonemes(phonemes)
+            for piece in pieces:
                 try:
                     audio = self.model.synthesise(piece, style, self.speed)
                 except TolkError as err:

@@ -162,3 +162,23 @@ def test_warm_up_touches_every_language_and_the_session(voice):
     asked = []
     voice.phonemes = lambda text, language: asked.append(language) or text
     assert voice.warm_up() >= 0 and asked == ["en", "es"]
+
+
+def test_a_long_first_sentence_starts_with_its_first_clause():
+    from tolk.models.tts_kokoro import FIRST_PIECE_PHONEMES, first_pause
+
+    short = "ola, ke tal."
+    long = "diskulpe senjor, " + "donde esta la estasjon de tren mas serkana " * 3 + "por fabor?"
+    assert first_pause(short) is None and len(long) > FIRST_PIECE_PHONEMES
+    assert long[:first_pause(long)].strip() == "diskulpe senjor,"
+    assert first_pause("a" * 200) is None  # no pause: one piece, as before
+
+
+def test_speak_sends_the_first_clause_alone_then_the_rest(voice):
+    calls = []
+    real = voice.model.synthesise
+    voice.model.synthesise = lambda p, style, speed: calls.append(p) or real(p, style, speed)
+    text = "Disculpe senor, " + "donde esta la estacion de tren mas cercana " * 3 + "por favor? Gracias."
+    chunks = list(voice.speak(text, "es"))
+    assert calls[0] == "disculpe senor," and len(calls) == 3 and calls[2] == "gracias."
+    assert [c.text for c in chunks][-1] == "Gracias."
