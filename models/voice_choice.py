@@ -90,10 +90,13 @@ def options_from_manifests(manifests, espeak_codes: set[str]) -> dict[str, list[
 
 def default_voices(available: dict[str, list[str]], figures: dict[str, list[VoiceFigures]] | None = None
                    ) -> dict[str, str]:
-    """Language → default option, for the languages that have measured figures among the ``available`` options."""
+    """Language → default option, for the languages whose ``available`` options were all measured."""
     figures = load_figures() if figures is None else figures
     out = {}
     for code, options in available.items():
+        measured = {f.option for f in figures.get(code, [])}
+        if not set(options) <= measured:  # a voice the figures never heard (another pack): they cannot rank it,
+            continue                      # so the device's order decides (Piper, Kokoro, espeak-ng)
         chosen = choose(figures.get(code, []), list(options))
         if chosen is not None:
             out[code] = chosen

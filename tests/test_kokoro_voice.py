@@ -140,6 +140,8 @@ def test_default_voices_from_the_figures_file(tmp_path):
         "espeak-ng": {"cer": 0.2, "first_audio_s": 0.05, "rtf": 0.02, "ram_mb": 16, "sentences": 50}}}}))
     figures = load_figures(path)
     assert default_voices({"es": ["kokoro:ef_dora", ESPEAK], "fr": [ESPEAK]}, figures) == {"es": "kokoro:ef_dora"}
+    # a voice the figures never heard (a tiny or another pack): they cannot rank it, the router's order decides
+    assert default_voices({"es": ["kokoro:tiny_voice", ESPEAK]}, figures) == {}
     path.write_text("{not json")
     assert load_figures(path) == {}
 
