@@ -8,7 +8,7 @@ import sys
 
 from tolk.device.board import read_board
 from tolk.models import languages
-from tolk.models.manifest import Engine, Kind
+from tolk.models.manifest import Kind
 from tolk.models.progress import Progress
 from tolk.models.selection import active_packs
 from tolk.models.store import InstalledPack, PackStore
@@ -17,24 +17,24 @@ SMALLEST_BOARD_MB = 4096
 OS_AND_APP_MB = 700  # Debian + Python + Tolk itself, measured budget for the 4 GB target
 
 
-def _speech_quality(packs: list[InstalledPack]) -> dict[str, str]:
-    """Language code -> its default voice option ('piper', 'kokoro:<voice>', 'espeak-ng') or 'none'."""
+def _voices(packs: list[InstalledPack]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each language's default voice option ('piper', 'kokoro:<voice>', 'espeak-ng' or 'none') and all its options,
+    from the installed TTS manifests alone."""
     from tolk.models.voice_choice import default_voices, options_from_manifests
 
     options = options_from_manifests([p.manifest for p in packs if p.manifest.kind is Kind.TTS],
                                      {lang.code for lang in languages.LANGUAGES if lang.espeak})
     defaults = default_voices(options)
-    return {lang.code: defaults.get(lang.code) or (options.get(lang.code) or ["none"])[0]
-            for lang in languages.LANGUAGES}
+    speech = {lang.code: defaults.get(lang.code) or (options.get(lang.code) or ["none"])[0]
+              for lang in languages.LANGUAGES}
+    return speech, options
 
 
-def _voice_lines(speech: dict[str, str], packs: list[InstalledPack]) -> list[str]:
+def _voice_lines(speech: dict[str, str], options: dict[str, list[str]]) -> list[str]:
     """One line per language with a neural voice: its default, the measured figures, the other choices."""
-    from tolk.models.voice_choice import load_figures, options_from_manifests
+    from tolk.models.voice_choice import figures_by_option
 
-    figures = {code: {f.option: f for f in rows} for code, rows in load_figures().items()}
-    options = options_from_manifests([p.manifest for p in packs if p.manifest.kind is Kind.TTS],
-                                     {lang.code for lang in languages.LANGUAGES if lang.espeak})
+    figures = figures_by_option()
     lines = []
     for code in sorted(c for c, option in speech.items() if option not in ("espeak-ng", "none")):
         option = speech[code]
@@ -55,7 +55,7 @@ def cmd_list(store: PackStore, as_json: bool) -> int:
     active = active_packs(packs)
     total_ram = sum(p.manifest.ram_mb for p in active)
     fits = total_ram + OS_AND_APP_MB <= SMALLEST_BOARD_MB
-    speech = _speech_quality(packs)
+    speech, options = _voices(packs)
     if as_json:
         print(json.dumps({
             "packs": [dict(p.manifest.to_dict(), files=len(p.manifest.files), size_bytes=p.manifest.size_bytes,
@@ -79,7 +79,7 @@ def cmd_list(store: PackStore, as_json: bool) -> int:
     fallback = sorted(c for c, q in speech.items() if q == "espeak-ng")
     missing = sorted(c for c, q in speech.items() if q == "none")
     print("Voices (default per language; CER = Whisper transcribing the voice back, from tolk bench --only voices):")
-    for line in _voice_lines(speech, packs):
+    for line in _voice_lines(speech, options):
         print(line)
     print(f"  espeak-ng (robotic) for {', '.join(fallback) or 'none'}"
           + (f"; NO voice for {', '.join(missing)}" if missing else ""))

@@ -51,6 +51,12 @@ def load_figures(path: Path = FIGURES_PATH) -> dict[str, list[VoiceFigures]]:
         return {}
 
 
+def figures_by_option(figures: dict[str, list[VoiceFigures]] | None = None) -> dict[str, dict[str, VoiceFigures]]:
+    """Language → option → its figures (for showing them beside the voice in use)."""
+    figures = load_figures() if figures is None else figures
+    return {code: {f.option: f for f in rows} for code, rows in figures.items()}
+
+
 def choose(options: list[VoiceFigures], order: list[str] | None = None) -> str | None:
     """The default option by the rule above among ``order`` (the available options, in the device's order; all
     measured ones, as listed, when None)."""

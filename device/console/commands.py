@@ -276,10 +276,10 @@ class Console:
 
     def cmd_voices(self, args: list[str]) -> Reply:
         from tolk.device.machine import voice_of
-        from tolk.models.voice_choice import load_figures
+        from tolk.models.voice_choice import figures_by_option
 
         model = self._live().controller.model
-        figures = {code: {f.option: f for f in rows} for code, rows in load_figures().items()}
+        figures = figures_by_option()
         rows = []
         for code, options in model.facts.voice_options:
             current = voice_of(model, code)
