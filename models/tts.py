@@ -22,6 +22,7 @@ from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError
 from tolk.models.manifest import Engine, PackManifest
 from tolk.models.pcm import to_float32
+from tolk.models.voice_choice import ESPEAK, KOKORO_PREFIX, PIPER, ordered_options
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,6 @@ class EspeakTts:
         yield Speech(audio, rate, text, fallback=True)
 
 
-ESPEAK = "espeak-ng"
-PIPER = "piper"
-KOKORO_PREFIX = "kokoro:"
-
-
 class SpeechRouter:
     """Which engine speaks each language: a voice *option* per language.
 
@@ -105,10 +101,8 @@ class SpeechRouter:
 
     def options(self, language: str) -> list[str]:
         code = languages.get(language).code
-        out = [PIPER] if code in self.piper_voices else []
-        if self.kokoro is not None:
-            out += [KOKORO_PREFIX + name for name in self.kokoro.voices.get(code, [])]
-        return out + ([ESPEAK] if self.espeak is not None and languages.get(code).espeak else [])
+        return ordered_options(code in self.piper_voices, self.kokoro.voices.get(code, []) if self.kokoro else [],
+                               self.espeak is not None and bool(languages.get(code).espeak))
 
     def option(self, language: str) -> str | None:
         """The option that speaks ``language`` now (None: no voice at all)."""

@@ -25,6 +25,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 FIGURES_PATH = Path(__file__).with_name("voice_figures.json")
+ESPEAK = "espeak-ng"
+PIPER = "piper"
+KOKORO_PREFIX = "kokoro:"
 FIRST_AUDIO_TARGET_S = 0.5  # issue 16's target for a 6-word clause
 CER_SLACK = 0.01
 
@@ -72,26 +75,26 @@ def choose(options: list[VoiceFigures], order: list[str] | None = None) -> str |
     return min(clear, key=lambda o: order.index(o.option)).option
 
 
+def ordered_options(piper: bool, kokoro_voices: list[str], espeak: bool) -> list[str]:
+    """A language's voice options in the device's order: its Piper voice, Kokoro's voices as the pack lists them
+    (its default first), espeak-ng."""
+    return [*([PIPER] if piper else []), *(KOKORO_PREFIX + name for name in kokoro_voices),
+            *([ESPEAK] if espeak else [])]
+
+
 def options_from_manifests(manifests, espeak_codes: set[str]) -> dict[str, list[str]]:
-    """Language → its voice options from installed TTS pack manifests alone (no engine loaded), in the speech router's
-    order: Piper, Kokoro's voices, espeak-ng (for the ``espeak_codes`` when an espeak-ng pack is installed)."""
+    """Language → its voice options from installed TTS pack manifests alone (no engine loaded), as the speech router
+    would offer them (the first Kokoro pack; espeak-ng for the ``espeak_codes`` when its pack is installed)."""
     from tolk.models.manifest import Engine
 
-    out: dict[str, list[str]] = {}
-    engines = {m.engine for m in manifests}
-    for m in manifests:
-        if m.engine is Engine.PIPER:
-            for code in m.languages:
-                if "piper" not in out.setdefault(code, []):
-                    out[code].append("piper")
-    for m in manifests:
-        if m.engine is Engine.KOKORO:
-            for code, files in m.settings.get("voices", {}).items():
-                out.setdefault(code, []).extend(f"kokoro:{Path(name).stem}" for name in files)
-    if Engine.ESPEAK_NG in engines:
-        for code in sorted(espeak_codes):
-            out.setdefault(code, []).append("espeak-ng")
-    return out
+    piper = {code for m in manifests if m.engine is Engine.PIPER for code in m.languages}
+    kokoro = next((m for m in manifests if m.engine is Engine.KOKORO), None)
+    kokoro_voices = {code: [Path(name).stem for name in files]
+                     for code, files in (kokoro.settings.get("voices", {}) if kokoro else {}).items()}
+    espeak = espeak_codes if any(m.engine is Engine.ESPEAK_NG for m in manifests) else set()
+    out = {code: ordered_options(code in piper, kokoro_voices.get(code, []), code in espeak)
+           for code in sorted(piper | set(kokoro_voices) | espeak)}
+    return {code: options for code, options in out.items() if options}
 
 
 def default_voices(available: dict[str, list[str]], figures: dict[str, list[VoiceFigures]] | None = None
