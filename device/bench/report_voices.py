@@ -54,11 +54,15 @@ def figures(results: dict) -> dict:
                           for code, lang in results["languages"].items() if comparable(code, lang)}}
 
 
-def defaults(figures_dict: dict) -> dict[str, str | None]:
-    """Each language's default option by voice_choice's rule, from ``figures_dict`` (the format above)."""
-    return {code: voice_choice.choose([voice_choice.VoiceFigures(option=option, **values)
-                                       for option, values in options.items()])
-            for code, options in figures_dict["languages"].items()}
+def defaults(figures_dict: dict) -> dict[str, str]:
+    """Each language's default option as the device chooses it (voice_choice's rule, options in the device's order:
+    Piper, Kokoro's voices as measured, espeak-ng), from ``figures_dict`` (the format above)."""
+    measured = {code: [voice_choice.VoiceFigures(option=option, **values) for option, values in options.items()]
+                for code, options in figures_dict["languages"].items()}
+    device_order = {code: sorted((f.option for f in rows), key=lambda o: (o != voice_choice.PIPER,
+                                                                          o == voice_choice.ESPEAK))
+                    for code, rows in measured.items()}
+    return voice_choice.default_voices(device_order, measured)
 
 
 def script_share(texts: list[str], script: str) -> float | None:
