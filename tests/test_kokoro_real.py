@@ -18,19 +18,16 @@ def kokoro(real_store):
 
 
 def test_spanish_from_kokoro_is_understood_by_whisper(kokoro, real_interpreter):
-    jiwer = need_module("jiwer", "CER is computed with jiwer (pip install -e .[test])")
+    need_module("jiwer", "CER is computed with jiwer (pip install -e .[test])")
     from tolk.audio.clip import resample
+    from tolk.device.bench import metrics
 
     chunks = list(kokoro.speak(SENTENCE, "es"))
     assert chunks and all(c.sample_rate == 24000 and not c.fallback for c in chunks)
     audio = np.concatenate([resample(c.audio, 24000, 16000) for c in chunks])
     assert 1.0 < audio.size / 16000 < 6.0
     heard = real_interpreter.asr.transcribe(audio, forced="es").text
-
-    def norm(text):
-        return "".join(ch for ch in text.lower() if ch.isalnum())
-
-    assert jiwer.cer(norm(SENTENCE), norm(heard)) <= 0.15, heard
+    assert metrics.cer([SENTENCE], [heard]) <= 0.15, heard
 
 
 def test_every_language_of_the_pack_speaks(kokoro):

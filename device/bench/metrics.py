@@ -6,6 +6,7 @@ import resource
 import statistics
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 
@@ -72,6 +73,15 @@ def summarise(values: Sequence[float]) -> Summary:
     if not values:
         return Summary(0.0, 0.0, 0.0, 0)
     return Summary(statistics.median(values), min(values), max(values), len(values))
+
+
+def status_mb(field: str, status: str | None = None) -> float:
+    """``field`` (VmRSS, VmHWM, ...) of /proc/self/status, or of the given text, in MB."""
+    text = status if status is not None else Path("/proc/self/status").read_text()
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise ValueError(f"no {field} in /proc/self/status")
 
 
 def peak_rss_mb() -> float:

@@ -22,6 +22,7 @@ import numpy as np
 
 from tolk.audio.clip import resample, write_wav
 from tolk.audio.devices import FileMicrophone
+from tolk.device.bench.metrics import status_mb
 from tolk.device.controller import ButtonEvent, Controller
 from tolk.device.history import History
 from tolk.device.settings import SettingsFile
@@ -70,13 +71,6 @@ class SoakReport:
     history_rows: int = 0
     speech_seconds: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _fds() -> int:
@@ -175,7 +169,7 @@ class Soak:
             getattr(self, kind)()
             r.outcomes[kind] = r.outcomes.get(kind, 0) + 1
             r.turns += 1
-            r.rss_mb.append(round(_rss_mb(), 1))
+            r.rss_mb.append(round(status_mb("VmRSS"), 1))
             if r.turns == self.warmup:
                 r.fds_after_warmup, r.threads_after_warmup = _fds(), _threads()
             if n % 10 == 9:

@@ -17,16 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tolk.device.bench.metrics import status_mb
+
 log = logging.getLogger(__name__)
-
-
-def status_mb(field: str, status: str | None = None) -> float:
-    """``field`` (VmRSS, VmHWM, ...) of /proc/self/status, or of the given text, in MB."""
-    text = status if status is not None else Path("/proc/self/status").read_text()
-    for line in text.splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024  # kB
-    raise ValueError(f"no {field} in /proc/self/status")
 
 
 def load_engine(engine: str, pack: str | None):
