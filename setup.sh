@@ -8,7 +8,7 @@ run=1
 [ "${1:-}" = "--no-run" ] && run=0
 
 # pulseaudio, pulseaudio-utils, libasound2-plugins: the tests' virtual sound card (tests/virtual_audio.py)
-APT_PACKAGES=(espeak-ng npm libportaudio2 libraqm0 fonts-noto-core fonts-noto-cjk
+APT_PACKAGES=(espeak-ng npm libportaudio2 libraqm0 fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
               pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

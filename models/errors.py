@@ -64,7 +64,8 @@ class ErrorCode(StrEnum):
     AUDIO_MISSING = "AUDIO-MISSING", "No such audio file.", "Check the path."
     AUDIO_TOO_LONG = "AUDIO-TOO-LONG", "The recording is too long.", "Speak in shorter turns."
     # screen
-    UI_FONT = "UI-FONT", "A font is missing.", "Install fonts-noto-core and fonts-noto-cjk."
+    UI_FONT = "UI-FONT", "A font is missing.", "Install fonts-noto-core, fonts-noto-cjk and fonts-noto-color-emoji."
+    UI_RENDER = "UI-RENDER", "Part of the screen could not be drawn.", "Tolk keeps working; the log has details."
     UI_DISPLAY = "UI-DISPLAY", "The display cannot be used.", "Check the display wiring and [display] config."
     # serial console and control socket
     APPLIANCE_DOWN = "APPLIANCE-DOWN", "The appliance is not running.", "Run: status, or restart the service."

@@ -10,6 +10,7 @@ from tolk.device.history import HistoryEntry
 from tolk.device.machine import Facts, Model, update
 from tolk.device.settings import Settings
 from tolk.device.state import State
+from tolk.models import languages
 from tolk.models.errors import ErrorCode
 from tolk.ui import screens as sc
 
@@ -210,3 +211,65 @@ def test_a_stuck_worker_drops_the_job_and_reports_it_with_a_code():
     assert worker.wait_idle(2)
     assert len(errors) == 1 and errors[0].code is ErrorCode.INTERNAL and "tolk-test" in errors[0].message
     worker.close()
+
+
+# Texts in every registry script, mixed with Latin words, digits, Hebrew and emoji (the issue's repro among them)
+SCRIPT_TEXTS = tuple(lang.native_name for lang in languages.LANGUAGES) + (
+    "I connect my iPhone to the WiFi", "أوصل جهاز iPhone الخاص بي بشبكة WiFi", "मैं अपने iPhone को WiFi से जोड़ता हूँ।",
+    "รถไฟออกเวลา 14:30 น.", "איפה התחנה המרכזית? 14:30", "Gracias 👍😀 🚆 🇪🇸 ❤️ 👨‍👩‍👧 👍🏽", "1️⃣ (WiFi) [٣] «سلام»",
+    "早上好 iPhone 8:30", "こんにちは、カタカナ ok", "안녕하세요 WiFi", "ქართული 5", "മലയാളം WiFi", "Ελληνικά Кириллица",
+    "فارسی ۱۲۳ WiFi", "नेपाली ५ iPhone", "ไทย 123 😀", "Tiếng Việt ✈ ☺ ⇅ → ↺", "\u200f\u200e\u200d\ufe0f", "x" * 300,
+)
+
+
+def random_text(rng: random.Random) -> str:
+    return " ".join(rng.choice(SCRIPT_TEXTS) for _ in range(rng.randint(1, 4)))
+
+
+def random_text_input(rng: random.Random, keys: list[int], codes: tuple[str, ...]):
+    """Inputs that carry text (transcripts, partials, translations, replays, history), in any script."""
+    key = rng.choice(keys + [999])
+    choices = [
+        lambda: i.TurnEvent(key, ev.PartialText(key, text=random_text(rng))),
+        lambda: i.TurnEvent(key, ev.FinalText(key, text=random_text(rng), language=rng.choice(codes),
+                                              confidence=0.5)),
+        lambda: i.TurnEvent(key, ev.TranslationText(key, index=rng.randrange(3), text=random_text(rng),
+                                                    source_text=random_text(rng), language=rng.choice(codes),
+                                                    gap=" ")),
+        lambda: i.TurnEvent(key, ev.BackTranslation(key, text=random_text(rng), language=rng.choice(codes))),
+        lambda: i.Replay(random_text(rng), rng.choice(codes)),
+        lambda: i.HistoryLoaded(tuple(HistoryEntry(n, 0.0, rng.choice(codes), rng.choice(codes), random_text(rng),
+                                                   random_text(rng)) for n in range(rng.randint(1, 4)))),
+        lambda: i.ChangeSettings({rng.choice(("lang_a", "lang_b")): rng.choice(codes)}),
+        lambda: i.ChangeSettings({"mode": rng.choice(("hands-free", "push-to-talk", "face-to-face"))}),
+    ]
+    return rng.choice(choices)()
+
+
+def test_ten_thousand_random_inputs_with_texts_in_every_script_render_without_tofu_or_failure(caplog):
+    """The machine test with texts in every registry script, mixed scripts and emoji, and every screen the
+    states show drawn by the real screen code (as the appliance does: a frame when the screen changes). No
+    character is drawn as a box, and no text is left out (UI-RENDER) — drawing never raises either way."""
+    from tolk.models import languages as langs
+    from tolk.ui import fontset
+    from tolk.ui.frames import render
+
+    assert {c for text in SCRIPT_TEXTS for c in fontset.missing_glyphs(text)} == set()
+    codes = langs.codes()
+    facts = Facts(languages=codes, fallback_voices=frozenset({"ar", "th"}), retry_seconds=2.0)
+    rng = random.Random(21)
+    model, keys, last, drawn = update(Model(facts, Settings(lang_b="ar")), i.Started(True, True, 3))[0], [0], None, 0
+    caplog.set_level("WARNING")
+    for n in range(10_000):
+        if model.stopped:
+            model = update(Model(facts, Settings(lang_b="ar")), i.Started(True, True, 3))[0]
+        msg = random_text_input(rng, keys, codes) if rng.random() < 0.5 else random_input(rng, keys)
+        model, effects = machine.update(model, msg)
+        keys += [e.key for e in effects if isinstance(e, (i.StartLiveTurn, i.SayText))]
+        screen = view.screen(model)
+        if screen != last:
+            image = render(screen, (240, 240) if n % 2 else (320, 240))
+            assert image.getbbox() is not None
+            last, drawn = screen, drawn + 1
+    problems = [r.getMessage() for r in caplog.records if r.name.startswith("tolk.ui")]  # boxes, left-out texts
+    assert problems == [] and drawn > 1000, (drawn, problems[:3])  # 1,651 distinct frames with seed 21

@@ -1,4 +1,5 @@
-"""Golden frames for every layout in six scripts, glyph coverage (no tofu), RTL shaping, wrapping, drivers.
+"""Golden frames for every layout in six scripts and for mixed scripts (Arabic + Latin, Hindi + Latin, Thai +
+digits, Hebrew, emoji), glyph coverage (no tofu), RTL shaping and run order, wrapping, drivers.
 
 Regenerate the references after an intended change with TOLK_UPDATE_GOLDEN=1 and look at them.
 """
@@ -13,6 +14,7 @@ from tolk.models import languages
 from tolk.ui import fontset, screens as sc
 from tolk.ui.frames import render
 from tolk.ui.outputs import FramebufferDisplay, MemoryDisplay, PngDisplay, rgb565
+from tolk.ui import runs
 from tolk.ui.textbox import clusters, draw_text_box, wrap
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,12 +50,37 @@ def screens_for(code):
 
 CASES = [(code, name, size) for code in TEXTS for name in screens_for(code)
          for size in ((240, 240), (320, 240)) if size == (240, 240) or name in ("ready", "result")]
+# The issue's repro: an English sentence with brand names, and its translations keeping them in Latin letters
+IPHONE = "I connect my iPhone to the WiFi at 8:30."
+MIXED_TEXTS = {
+    "ar-latin": "أوصل جهاز iPhone الخاص بي بشبكة WiFi في الساعة 8:30.",
+    "hi-latin": "मैं अपने iPhone को 8:30 बजे WiFi से जोड़ता हूँ।",
+    "th-digits": "รถไฟออกเวลา 14:30 น. จากชานชาลาที่ 3 ตั๋วราคา 250 บาท",
+    # Hebrew is not a registry language: it reaches the screen inside another language's box (a model
+    # answering in Hebrew, a quoted name); a Hebrew-only box turns right to left by its first letter (UAX #9 P2)
+    "he": "איפה התחנה המרכזית? הרכבת יוצאת בשעה 14:30 מרציף 3.",
+    "emoji": "¡Muchas gracias! 👍😀 Nos vemos a las 8 🚆 🇪🇸 ❤️ 👨‍👩‍👧",
+}
 
 
-@pytest.mark.parametrize("code, name, size", CASES, ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else v)
-def test_golden_frame(code, name, size):
-    image = render(screens_for(code)[name], size)
-    path = GOLDEN / f"{name}-{code}-{size[0]}x{size[1]}.png"
+def mixed_screens():
+    en = side("en")
+    return {
+        "ar-latin": sc.ResultScreen(en, side("ar"), IPHONE, MIXED_TEXTS["ar-latin"], "English (0.97)"),
+        "hi-latin": sc.ResultScreen(en, side("hi"), IPHONE, MIXED_TEXTS["hi-latin"], "English (0.97)"),
+        "th-digits": sc.ResultScreen(en, side("th"), "The train leaves at 14:30 from platform 3; 250 baht.",
+                                     MIXED_TEXTS["th-digits"], "English (0.97)"),
+        "he": sc.ResultScreen(en, en, "Where is the central station? The train leaves at 14:30 from platform 3.",
+                              MIXED_TEXTS["he"], "English (0.97)"),
+        "emoji": sc.ResultScreen(en, side("es"), "Thanks a lot! 👍😀 See you at 8 🚆", MIXED_TEXTS["emoji"],
+                                 "English (0.97)"),
+        "history": sc.MenuScreen("History", (f"{IPHONE} → {MIXED_TEXTS['ar-latin']}", "Where is it? → איפה זה?",
+                                             "Thanks 👍 → Gracias 👍", f"{IPHONE} → {MIXED_TEXTS['hi-latin']}",
+                                             "14:30 → " + MIXED_TEXTS["th-digits"]), 1, "▲▼ choose · select"),
+    }
+
+
+def check_golden(image, path: Path) -> None:
     if os.environ.get("TOLK_UPDATE_GOLDEN") == "1":
         GOLDEN.mkdir(exist_ok=True)
         image.save(path)
@@ -63,22 +90,46 @@ def test_golden_frame(code, name, size):
     assert reference.size == image.size and int(diff.max()) == 0, f"{path.name} changed ({int((diff > 0).sum())} px)"
 
 
+@pytest.mark.parametrize("code, name, size", CASES, ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else v)
+def test_golden_frame(code, name, size):
+    check_golden(render(screens_for(code)[name], size), GOLDEN / f"{name}-{code}-{size[0]}x{size[1]}.png")
+
+
+@pytest.mark.parametrize("name", list(mixed_screens()))
+def test_golden_frame_mixed_scripts(name):
+    check_golden(render(mixed_screens()[name]), GOLDEN / f"mixed-{name}-240x240.png")
+
+
 @pytest.mark.parametrize("code", list(TEXTS))
 def test_every_character_has_a_glyph(code):
     lang = languages.get(code)
-    script = fontset.script_for_text(TEXTS[code], lang.script)
-    assert fontset.missing_glyphs(TEXTS[code], script) == set()
-    assert fontset.missing_glyphs(lang.native_name, fontset.script_for_text(lang.native_name, lang.script)) == set()
+    assert fontset.missing_glyphs(TEXTS[code]) == set() and fontset.missing_glyphs(lang.native_name) == set()
+    result = draw_text_box(ImageDraw.Draw(Image.new("RGB", (240, 240))), (0, 0, 240, 240), TEXTS[code], 20, code)
+    assert result["missing"] == set() and result["lines"]
+
+
+@pytest.mark.parametrize("name", list(MIXED_TEXTS))
+def test_mixed_texts_have_every_glyph_and_each_run_its_own_font(name):
+    text = MIXED_TEXTS[name]
+    assert fontset.missing_glyphs(text) == set()
+    faces = {run.face for run in runs.split(text, "Latn", False)}
+    assert None not in faces and len(faces) >= 2  # e.g. Arabic letters and Latin letters in their own fonts
 
 
 def test_every_registry_language_name_renders_without_tofu():
     for lang in languages.LANGUAGES:
-        script = fontset.script_for_text(lang.native_name, lang.script)
-        assert fontset.missing_glyphs(lang.native_name, script) == set(), lang.code
+        assert fontset.missing_glyphs(lang.native_name) == set(), lang.code
+        assert all(run.face is not None for run in runs.split(lang.native_name, lang.script, lang.rtl)), lang.code
 
 
-def test_tofu_is_detected():
-    assert fontset.missing_glyphs("中文", "Latn") == {"中", "文"}
+def test_tofu_is_detected_and_drawn_as_a_visible_box():
+    assert fontset.missing_glyphs("中文", "Latn") == {"中", "文"}  # one font's coverage
+    unassigned = "\U000f0041"  # a private-use character: no font has it
+    assert fontset.missing_glyphs(f"ok {unassigned}") == {unassigned}
+    image = Image.new("L", (120, 40))
+    result = draw_text_box(ImageDraw.Draw(image), (0, 0, 120, 40), unassigned, 20, "en", fill=255)
+    assert result["missing"] == {unassigned} and result["lines"] == [unassigned]
+    assert np.asarray(image).max() == 255  # the box is drawn: a missing glyph is seen, not skipped
 
 
 def test_arabic_is_shaped_and_right_aligned():
@@ -98,11 +149,11 @@ def test_arabic_is_shaped_and_right_aligned():
 
 def test_wrapping_stays_inside_the_box():
     font = fontset.font("Latn", 20)
-    lines = wrap(TEXTS["en"] * 3, font, 200, "Latn")
+    lines = wrap(TEXTS["en"] * 3, 200, font.getlength)
     assert len(lines) > 3 and all(font.getlength(line) <= 200 for line in lines)
-    zh = wrap(TEXTS["zh"], fontset.font("Hans", 20), 150, "Hans")
+    zh = wrap(TEXTS["zh"], 150, fontset.font("Hans", 20).getlength, spaced=False)
     assert len(zh) > 1 and "".join(zh) == TEXTS["zh"]
-    th = wrap(TEXTS["th"].replace(" ", ""), fontset.font("Thai", 20), 120, "Thai")
+    th = wrap(TEXTS["th"].replace(" ", ""), 120, fontset.font("Thai", 20).getlength, spaced=False)
     assert len(th) > 1 and "".join(th) == TEXTS["th"].replace(" ", "")
     assert clusters("กี่") == ["กี่"]  # a Thai vowel and tone mark stay with their consonant
     image = Image.new("RGB", (240, 240))

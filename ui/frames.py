@@ -1,16 +1,20 @@
 """Screen layouts: one Pillow image per view model (ui.screens), for 240x240 and 320x240 panels.
 
 Deterministic (no clock, no randomness), so golden-frame tests compare pixels.
-Text in a language is drawn with that language's font, shaping and direction;
-mixed-script labels (menus) are drawn run by run.
+Text is drawn in runs (``ui.runs``): each character in a font that has it, shaped, the runs of a line in
+bidi order; a text that cannot be drawn is left out of the frame and logged (UI-RENDER), never raised.
 """
 from __future__ import annotations
 
+import logging
+
 from PIL import Image, ImageDraw
 
-from tolk.ui import fontset, screens as sc
+from tolk.models.errors import ErrorCode
+from tolk.ui import fontset, runs, screens as sc
 from tolk.ui.textbox import draw_text_box
 
+log = logging.getLogger(__name__)
 BG = (16, 20, 24)
 FG = (240, 240, 240)
 DIM = (150, 156, 164)
@@ -28,24 +32,18 @@ def _header(draw: ImageDraw.ImageDraw, width: int, text: str, color) -> None:
 
 def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: int, *, fill=FG, bold=False,
               max_width: int | None = None) -> int:
-    """One line of possibly mixed-script text, run by run; returns the x after it."""
+    """One line of possibly mixed-script text (left to right, runs in bidi order), cut to ``max_width`` with an
+    ellipsis; returns the x after it. Never raises: a line that cannot be drawn is left out and logged (UI-RENDER)."""
     x, y = xy
-    runs: list[tuple[str, str]] = []
-    for char in text:
-        script = "Latn" if not fontset.missing_glyphs(char, "Latn") else fontset.script_for_text(char, "Latn")
-        if runs and runs[-1][0] == script:
-            runs[-1] = (runs[-1][0], runs[-1][1] + char)
-        else:
-            runs.append((script, char))
-    for script, run in runs:
-        font = fontset.font(script, size, bold)
-        direction = "rtl" if script == "Arab" else "ltr"
-        width = font.getlength(run, **fontset.layout_options(direction))
-        if max_width is not None and x + width > xy[0] + max_width:
-            break
-        draw.text((x, y), run, font=font, fill=fill, **fontset.layout_options(direction))
-        x += width
-    return int(x)
+    try:
+        ascent = fontset.font("Latn", size, bold).getmetrics()[0]
+        if max_width is not None:  # cut at the end of the text (logical order), with an ellipsis
+            text = runs.fit(text, max_width, lambda s: runs.width(s, size, "Latn", False, bold))
+        return int(runs.draw_runs(draw, x, y + ascent, runs.split(text, "Latn", False), size, bold=bold, fill=fill))
+    except Exception as err:  # noqa: BLE001 - a frame without this line beats no frame
+        log.error("[%s] a line could not be drawn (%d characters): %s: %s", ErrorCode.UI_RENDER.value, len(text),
+                  type(err).__name__, err)
+        return x
 
 
 def _level_meter(draw, box, level: float) -> None:

@@ -28,7 +28,7 @@ LABELS = {"boot": "TOLKBOOT", "root": "tolk-root", "data": "tolk-data"}
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "udev", "dbus", "kmod", "initramfs-tools",
     "python3", "python3-venv",
-    "espeak-ng", "fonts-noto-core", "fonts-noto-cjk", "libraqm0",
+    "espeak-ng", "fonts-noto-core", "fonts-noto-cjk", "fonts-noto-color-emoji", "libraqm0",
     "alsa-utils", "libportaudio2",
     "e2fsprogs", "dosfstools", "cloud-guest-utils", "fdisk",
     "ca-certificates",
