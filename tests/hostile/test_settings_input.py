@@ -141,3 +141,22 @@ def test_codes_are_stored_as_the_registry_codes(tmp_path, given, stored):
     file = SettingsFile(tmp_path / "settings.json")
     file.save(settings)
     assert (json.loads(file.path.read_text())["lang_a"], json.loads(file.path.read_text())["lang_b"]) == stored
+
+
+@pytest.mark.parametrize("body", ["[buttons]\nhold_seconds = nan", "[power]\nbattery_check_seconds = inf",
+                                  "[buttons]\ntalk_a = true", "[audio]\ncapture_rate = -48000",
+                                  "[audio]\nblock_seconds = 0", "[audio]\nretry_seconds = -inf",
+                                  "[power]\nlow_battery_percent = 5.5", "[led]\npin = 12.0",
+                                  "[console]\npassphrase = 1234", "[display]\nrotate = \"90\""])
+def test_config_numbers_are_typed_finite_and_bounded(tmp_path, body):
+    """TOML reads nan, inf and true where a number belongs; each is CONFIG-BAD naming the key, not a device that
+    rescans forever or a button on GPIO 1."""
+    from tolk.device.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.code == "CONFIG-BAD" and body.split("\n")[1].split(" ")[0] in caught.value.message
+    path.write_text(body.split("\n")[0] + "\n")  # the same section without the bad key is fine
+    assert load_config(path) == load_config(None)
