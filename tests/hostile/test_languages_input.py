@@ -84,6 +84,8 @@ def test_check_languages_is_one_function_for_every_entry():
     (["translate", "oi", "--from", "pt-br", "--to", "PT"], "LANG-SAME"),
     (["translate", "ni", "--from", "zh-Hans", "--to", "zh_CN"], "LANG-SAME"),
     (["interpret", "missing.wav", "--pair", "ES,es"], "LANG-SAME"),
+    (["interpret", "missing.wav", "--from", "AUTO", "--pair", "en,EN-gb"], "LANG-SAME"),
+    (["interpret", "missing.wav", "--from", "Auto", "--to", "de"], "AUDIO-MISSING"),
 ])
 def test_the_cli_refuses_codes_before_loading_models(args, code):
     proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", *args], capture_output=True, text=True, timeout=60)
