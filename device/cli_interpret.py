@@ -107,7 +107,7 @@ def run_interpret(args: argparse.Namespace) -> int:
 
     try:
         pair = [c.strip() for c in args.pair.split(",")] if args.pair else []
-        forced = None if args.source in ("auto", "") else args.source
+        forced = None if args.source.strip().lower() in ("auto", "") else args.source  # "Auto" too
         for code in [*pair, forced, args.target]:
             if code:
                 languages.get(code)

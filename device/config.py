@@ -15,6 +15,7 @@ Example ``/etc/tolk/config.toml``::
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -121,6 +122,28 @@ class DeviceConfig:
     led: LedConfig = field(default_factory=LedConfig)
 
 
+_KINDS = {"int": int, "float": (int, float), "str": str, "bool": bool}
+_ABOVE_ZERO = frozenset({"capture_rate", "block_seconds"})
+
+
+def _check_values(section, name: str) -> None:
+    """Each value of the type its field declares (``true`` is not a pin number, ``"5"`` is not a number), numbers
+    finite (TOML allows ``nan`` and ``inf``), no ``*_seconds`` negative, and the capture rate and block above zero."""
+    for f in fields(section):
+        value, kinds = getattr(section, f.name), f.type.replace(" ", "").split("|")
+        if value is None and "None" in kinds:
+            continue
+        if not any(isinstance(value, _KINDS[k]) and (k == "bool") == isinstance(value, bool)
+                   for k in kinds if k in _KINDS):
+            raise ConfigError(f"[{name}] {f.name} must be {' or '.join(kinds)}, not {value!r:.40}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"[{name}] {f.name} must be a finite number, not {value}")
+        if f.name.endswith("_seconds") and value < 0:
+            raise ConfigError(f"[{name}] {f.name} must not be negative, not {value}")
+        if f.name in _ABOVE_ZERO and value <= 0:
+            raise ConfigError(f"[{name}] {f.name} must be above zero, not {value}")
+
+
 def _section(cls, data: dict, name: str):
     if not isinstance(data, dict):
         raise ConfigError(f"[{name}] must be a table")
@@ -128,9 +151,11 @@ def _section(cls, data: dict, name: str):
     if unknown:
         raise ConfigError(f"[{name}]: unknown keys {', '.join(sorted(unknown))}")
     try:
-        return cls(**data)
+        section = cls(**data)
     except TypeError as err:
         raise ConfigError(f"[{name}]: {err}") from err
+    _check_values(section, name)
+    return section
 
 
 def load_config(path: Path | None) -> DeviceConfig:

@@ -29,7 +29,7 @@ from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.language_choice import alternation_prior
 from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, Clause, ClauseCutter, join_clauses
-from tolk.models.sentences import split_sentences
+from tolk.models.sentences import has_text, split_sentences
 from tolk.models.translate import Translator
 from tolk.models.tts import SpeechRouter
 
@@ -69,8 +69,9 @@ class _Cancelled(Exception):
 
 def check_text(text: str, max_chars: int = InterpreterConfig.max_text_chars) -> None:
     """TEXT-EMPTY / TEXT-TOO-LONG for a text turn; callers run it before any model loads."""
-    if not text or not text.strip():
-        raise TolkError(code=ErrorCode.TEXT_EMPTY)
+    if not has_text(text):
+        raise TolkError("the text holds no letters, digits or signs (only spaces, invisible or combining characters)",
+                        code=ErrorCode.TEXT_EMPTY)
     if len(text) > max_chars:
         raise TolkError(f"{len(text):,} characters is over the {max_chars:,} limit for one turn",
                         code=ErrorCode.TEXT_TOO_LONG)

@@ -98,7 +98,10 @@ def update(model: Model, msg: i.Input) -> Step:
     if handler is None:
         log.warning("input of unknown kind ignored: %r", msg)
         return model, []
-    return handler(model, msg)
+    model, effects = handler(model, msg)
+    if model.error is not None and model.state is not State.ERROR:  # recovered (a turn, a replay, the menu closed):
+        model = replace(model, error=None)                         # the error is over, status must not show it
+    return model, effects
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------
@@ -117,11 +120,14 @@ def _devices_ok(model: Model, mic: bool, speaker: bool) -> Step | None:
 
 
 def voice_of(model: Model, code: str) -> str | None:
-    """The voice option ``code`` speaks with: the person's choice when this device has it, else the default."""
+    """The voice option ``code`` speaks with, as the speech router picks it: the person's choice when this device has
+    it, else the default, else the first of its options (None: no choice known here)."""
+    options = dict(model.facts.voice_options).get(code, ())
     chosen = model.settings.voice(code)
-    if chosen is not None and chosen in dict(model.facts.voice_options).get(code, ()):
+    if chosen is not None and chosen in options:
         return chosen
-    return dict(model.facts.default_voices).get(code)
+    default = dict(model.facts.default_voices).get(code)
+    return default if default in options or not options else options[0]
 
 
 def speaks_fallback(model: Model, code: str) -> bool:

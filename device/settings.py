@@ -14,6 +14,7 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError
@@ -45,29 +46,32 @@ class Settings:
             value = getattr(self, name)
             if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
                 raise SettingsError(f"{name} must be {_TYPE_NAMES[name]}, not {value!r:.40}")
-        for code in (self.lang_a, self.lang_b):
-            languages.get(code)
+        # codes as people and old files write them ("ES", "pt-BR", "zh_Hans") are stored as the registry's code,
+        # so "ES" with "es" is one language (LANG-SAME), never a saved pair that fails every press
+        object.__setattr__(self, "lang_a", languages.get(self.lang_a).code)
+        object.__setattr__(self, "lang_b", languages.get(self.lang_b).code)
         if self.lang_a == self.lang_b:
-            raise SettingsError("the two languages of the pair must differ")
+            name = languages.get(self.lang_a).english_name
+            raise SettingsError(f"the two languages of the pair must differ (both are {name})", code=ErrorCode.LANG_SAME)
         if self.mode not in MODES:
             raise SettingsError(f"mode must be one of {', '.join(MODES)}")
         if not (math.isfinite(self.volume) and 0.0 <= self.volume <= 1.0):
             raise SettingsError("volume must be between 0 and 1")
+        voices = []
         for pair in self.voices:
-            if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            if not (isinstance(pair, tuple) and len(pair) == 2):
                 raise SettingsError(f"voices must map a language to a voice, not {pair!r:.40}")
-            languages.get(pair[0])
-            if not VOICE_OPTION.fullmatch(pair[1]):
-                raise SettingsError(f"voice {pair[1]!r:.40} is not piper, espeak-ng or kokoro:<voice>")
-        if [code for code, _ in self.voices] != sorted({code for code, _ in self.voices}):
-            raise SettingsError("voices must name each language once, sorted")
+            voices.append(voice_entry(*pair))
+        if len({code for code, _ in voices}) != len(voices):
+            raise SettingsError("voices must name each language once")
+        object.__setattr__(self, "voices", tuple(sorted(voices)))
 
     def voice(self, code: str) -> str | None:
         """The person's voice option for ``code`` (None: the default)."""
-        return dict(self.voices).get(code)
+        return dict(self.voices).get(languages.get(code).code)
 
     def with_voice(self, code: str, option: str | None) -> "Settings":
-        chosen = dict(self.voices)
+        code, chosen = languages.get(code).code, dict(self.voices)
         if option is None:
             chosen.pop(code, None)
         else:
@@ -85,14 +89,15 @@ class Settings:
         """Strict: every known field must be valid."""
         settings, bad = cls.from_dict_lenient(data)
         if bad:
-            raise SettingsError(bad[0][1])
+            raise SettingsError(bad[0].why, code=bad[0].code)
         return settings
 
     @classmethod
-    def from_dict_lenient(cls, data: object) -> tuple["Settings", list[tuple[str, str]]]:
-        """Each valid field taken, each bad one left at its default: (settings, [(field, why), ...])."""
+    def from_dict_lenient(cls, data: object) -> tuple["Settings", list["BadValue"]]:
+        """Each valid field taken, each bad one left at its default (a bad entry of ``voices``: that entry dropped):
+        (settings, [BadValue, ...])."""
         if not isinstance(data, dict):
-            return cls(), [("settings", "settings must be a JSON object")]
+            return cls(), [BadValue("settings", "settings must be a JSON object")]
         settings, bad = cls(), []
         pair = {k: data[k] for k in ("lang_a", "lang_b") if k in data}
         try:  # the pair together first: ("es", "en") must not clash with the default lang_b on the way
@@ -104,12 +109,53 @@ class Settings:
             if name in data and (name in pair or name not in ("lang_a", "lang_b")):
                 value = data[name]
                 if name == "voices" and isinstance(value, dict):  # JSON keeps them as {code: option}
-                    value = tuple(sorted(value.items()))
+                    value, dropped = _good_voices(value)  # one bad entry drops itself, not the others
+                    bad += dropped
                 try:
                     settings = replace(settings, **{name: value})
                 except (TolkError, ValueError, TypeError) as err:
-                    bad.append((name, getattr(err, "message", str(err))))
+                    bad.append(BadValue.of(name, err))
         return settings, bad
+
+
+class BadValue(NamedTuple):
+    """A saved value that was not taken: the field (``voices.<key>`` for one voice entry), why, and its code."""
+
+    field: str
+    why: str
+    code: ErrorCode = ErrorCode.SETTINGS_BAD
+
+    @classmethod
+    def of(cls, field: str, err: Exception) -> "BadValue":
+        return cls(field, getattr(err, "message", str(err)), getattr(err, "code", ErrorCode.SETTINGS_BAD))
+
+
+def voice_entry(code: object, option: object) -> tuple[str, str]:
+    """One (language, voice option) pair checked, its code normalised to the registry's ("ES" → "es")."""
+    if not (isinstance(code, str) and isinstance(option, str)):
+        raise SettingsError(f"voices must map a language to a voice, not {(code, option)!r:.40}")
+    if not VOICE_OPTION.fullmatch(option):
+        raise SettingsError(f"voice {option!r:.40} is not piper, espeak-ng or kokoro:<voice>")
+    return languages.get(code).code, option
+
+
+def _good_voices(saved: dict) -> tuple[tuple[tuple[str, str], ...], list[BadValue]]:
+    """The valid entries of a saved ``voices`` object and a BadValue for each bad one. Two keys naming one language
+    ("ES" and "es"): the one already in the registry's form is kept."""
+    good: dict[str, str] = {}
+    bad: list[BadValue] = []
+    for key, option in sorted(saved.items(), key=lambda kv: not (isinstance(kv[0], str) and kv[0] in languages.codes())):
+        label = f"voices.{str(key)[:20]}"
+        try:
+            code, option = voice_entry(key, option)
+        except (TolkError, ValueError, TypeError) as err:
+            bad.append(BadValue.of(label, err))
+            continue
+        if code in good:
+            bad.append(BadValue(label, f"{code} is already given a voice"))
+            continue
+        good[code] = option
+    return tuple(sorted(good.items())), bad
 
 
 _TYPES = {"lang_a": str, "lang_b": str, "mode": str, "volume": (int, float), "history": bool,
@@ -138,7 +184,7 @@ class SettingsFile:
         settings, bad = Settings.from_dict_lenient(data)
         if bad:  # the good fields stay; bad ones take their defaults (not saved until a person changes one)
             log.warning("settings file %s: bad values %s; defaults used for them", self.path, bad)
-            return settings, (f"Settings reset: {', '.join(name for name, _ in bad)} "
+            return settings, (f"Settings reset: {', '.join(b.field for b in bad)} "
                               f"[{ErrorCode.SETTINGS_BAD}]")
         return settings, ""
 

@@ -3,15 +3,28 @@
 Ends a sentence at . ! ? … (and their CJK / Arabic / Devanagari / Thai-space forms)
 followed by space or end of text; keeps decimals (3.5), times (7.45), initials and
 common abbreviations together. Numbers, names and punctuation stay untouched.
+A "sentence" with no text in it (only zero-width or combining characters) is dropped.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "etc", "e.g", "i.e", "no",
                             "nr", "z.b", "bzw", "usw", "sra", "sr", "dra", "m", "mme", "p.ej"})
 _END = re.compile(r"([.!?…]+|[。！？]+|[؟।॥]+)([\"'”’»)\]]*)(\s+|$)")
 _CJK_END = re.compile(r"([。！？])")
+# Characters that carry no text on their own: separators and controls, format characters (zero-width space and
+# joiners, word joiner, BOM, bidi marks and isolates, soft hyphen), combining marks with no letter to sit on,
+# unassigned, private-use and surrogate code points, and the blank letters (Hangul fillers, the blank braille
+# cell) that render as nothing. Given only these ("\u200b\u200c\u2060"), the translation model answers "¡Hola!".
+_NOT_TEXT_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Mc", "Me"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_text(text: str) -> bool:
+    """Whether ``text`` holds at least one character that is text: a letter, digit, punctuation or symbol."""
+    return any(c not in _BLANK_LETTERS and unicodedata.category(c) not in _NOT_TEXT_CATEGORIES for c in text)
 
 
 def is_abbreviation(before_dot: str) -> bool:
@@ -47,5 +60,5 @@ def split_sentences(text: str) -> list[str]:
                 merged[-1] += part
             else:
                 merged.append(part)
-        out.extend(p.strip() for p in merged if p.strip())
+        out.extend(p.strip() for p in merged if has_text(p))
     return out

@@ -305,3 +305,26 @@ def test_voices_listed_and_chosen_from_the_console(tmp_path):
         assert "voice es default" in rig.command("voice es default") and router.option("es") == "kokoro:ef_dora"
     finally:
         rig.close()
+
+
+def test_voices_names_the_voice_that_speaks_never_none(tmp_path):
+    """The console said "hi: None" for a language with a choice of voices but no measured default: it shows what the
+    router speaks with, and "no voice" where nothing would speak."""
+    from tolk.models.tts import SpeechRouter
+
+    class Engine:
+        voices = {"es": ["ef_dora", "em_alex"], "hi": ["hf_alpha", "hm_omega"]}
+
+        def speak(self, text, language, voice=None):
+            yield from FakeVoices().speak(text, language)
+
+    router = SpeechRouter({}, None, Engine(), defaults={"es": "kokoro:ef_dora"})
+    controller, *_ = make_controller(tmp_path, voices=router)
+    try:
+        reply = Console(ApplianceHandle(controller, PackStore(tmp_path / "packs"))).execute("voices")
+        rows = {row["lang"]: row["voice"] for row in reply.data["voices"]}
+        assert rows == {"es": "kokoro:ef_dora", "hi": "kokoro:hf_alpha"} == {c: router.option(c) for c in rows}
+        assert "None" not in reply.text and "hi: kokoro:hf_alpha (default)" in reply.text
+    finally:
+        controller.close()
+        controller.interpreter.close()

@@ -273,3 +273,33 @@ def test_ten_thousand_random_inputs_with_texts_in_every_script_render_without_to
             last, drawn = screen, drawn + 1
     problems = [r.getMessage() for r in caplog.records if r.name.startswith("tolk.ui")]  # boxes, left-out texts
     assert problems == [] and drawn > 1000, (drawn, problems[:3])  # 1,651 distinct frames with seed 21
+
+
+def test_an_error_is_cleared_when_the_state_recovers():
+    """`status` showed a stale error: the model kept it after a replay, the menu or a later turn had moved on."""
+    failed, _ = run(ready(), i.EffectFailed(ErrorCode.MT_FAILED, "the model failed"))
+    assert failed.state is State.ERROR and failed.error.code is ErrorCode.MT_FAILED
+    replayed, effects = run(failed, i.Replay("Hola.", "es"))  # the console's `say`, a history replay
+    assert replayed.state is State.READY and replayed.error is None and kinds(effects) == ["CancelTurn", "SayText"]
+    menu, _ = run(failed, i.ButtonEvent("menu", "press"))
+    assert menu.state is State.MENU and menu.error is None
+    talking, _ = run(failed, i.ButtonEvent("talk_a", "press"))
+    key = talking.turn_key
+    done, _ = run(talking, i.ButtonEvent("talk_a", "release"),
+                  i.TurnEvent(key, ev.FinalText(key, text="Hello.", language="en", confidence=0.9)),
+                  i.TurnEvent(key, ev.TranslationText(key, index=0, text="Hola.", source_text="Hello.", language="es")),
+                  i.TurnEvent(key, ev.TurnFinished(key, cancelled=False, timings={})))
+    assert done.state is State.READY and done.error is None  # a later turn succeeded: no error left to show
+    speaking, _ = run(failed, i.TurnEvent(None, ev.InputLevel(0, level=0.5)))  # an input that changes nothing
+    assert speaking.error == failed.error  # still an error while the error screen is up
+
+
+def test_every_model_in_a_random_walk_has_an_error_only_on_the_error_screen():
+    rng = random.Random(21)
+    inputs = [i.ButtonEvent(b, a) for b in ("talk_a", "talk_b", "menu", "select", "down", "swap") for a in
+              ("press", "release")] + [i.EffectFailed(ErrorCode.TTS_FAILED, "x"), i.Replay("Hola.", "es"),
+                                       i.Tick(0.0, False), i.DevicesChecked(False, True), i.DevicesChecked(True, True)]
+    model = ready()
+    for _ in range(2000):
+        model, _ = update(model, rng.choice(inputs))
+        assert model.error is None or model.state is State.ERROR

@@ -96,3 +96,75 @@ def test_executor_hands_the_choice_to_the_router(tmp_path):
     assert router.option("es") == "kokoro:ef_dora"
     executor.perform(i.ApplySettings(Settings()))
     assert router.option("es") == "kokoro:ef_dora"
+
+
+class _Kokoro:
+    """A Kokoro engine's voice list (what the router offers); speaks the voice's name."""
+
+    voices = {"es": ["ef_dora", "em_alex"], "pt": ["pf_dora", "pm_alex"], "hi": ["hf_alpha", "hm_omega"]}
+
+    def speak(self, text, language, voice=None):
+        yield voice
+
+
+def test_one_bad_voice_entry_drops_only_itself_and_the_next_save_keeps_the_others(tmp_path):
+    """The repro: one bad entry reset every voice, and the next save wrote {}."""
+    from tests.test_controller import make_controller
+
+    saved = {"lang_a": "fr", "voices": {"es": "kokoro:em_alex", "de": "$(reboot)", "xx": "piper", "en": 7,
+                                        "ES": "espeak-ng", "pt-BR": "kokoro:pm_alex"}}
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps(saved))
+    settings, notice = SettingsFile(path).load()
+    assert settings.voices == (("es", "kokoro:em_alex"), ("pt", "kokoro:pm_alex")) and settings.lang_a == "fr"
+    assert "SETTINGS-BAD" in notice and all(f"voices.{k}" in notice for k in ("de", "xx", "en", "ES"))
+    assert "voices.es" not in notice and "voices.pt" not in notice
+    assert json.loads(path.read_text()) == saved  # nothing written at load
+    controller, *_ = make_controller(tmp_path)
+    try:
+        controller.start()
+        controller.set_settings(volume=0.5)  # the person changes something else: that is what gets saved
+        controller.step(0.01)
+        assert controller.executor.idle()
+        written = json.loads(path.read_text())
+        assert written["voices"] == {"es": "kokoro:em_alex", "pt": "kokoro:pm_alex"} and written["volume"] == 0.5
+        assert written["lang_a"] == "fr"  # and no default voice of any language was written as a choice
+    finally:
+        controller.close()
+        controller.interpreter.close()
+
+
+def test_voice_keys_in_any_case_or_region_are_normalised_and_applied(tmp_path):
+    """The repro: keys like "ES" and "pt-BR" were accepted and never applied."""
+    from tests.fakes import FakeAsr, FakeTranslator, mt_manifest
+    from tolk.audio.devices import FileMicrophone, RecordingSpeaker
+    from tolk.device.executor import Executor
+    from tolk.device.interpreter import Interpreter
+
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"voices": {"ES": "kokoro:em_alex", "pt-BR": "kokoro:pm_alex"}}))
+    settings, notice = SettingsFile(path).load()
+    assert settings.voices == (("es", "kokoro:em_alex"), ("pt", "kokoro:pm_alex")) and notice == ""
+    assert settings.voice("es") == settings.voice("ES") == "kokoro:em_alex"
+    router = SpeechRouter({}, None, _Kokoro(), defaults={"es": "kokoro:ef_dora", "pt": "kokoro:pf_dora"})
+    interp = Interpreter(FakeAsr("hola"), FakeTranslator(mt_manifest()), router)
+    executor = Executor(interp, FileMicrophone(), RecordingSpeaker(), SettingsFile(path), None, lambda m: None)
+    try:
+        executor.perform(i.ApplySettings(settings))
+        assert (router.option("es"), router.option("pt")) == ("kokoro:em_alex", "kokoro:pm_alex")
+        assert Settings().with_voice("PT-br", "piper").voices == (("pt", "piper"),)
+        assert Settings(voices=(("ES", "piper"),)).with_voice("es", None).voices == ()
+    finally:
+        executor.close()
+        interp.close()
+
+
+def test_voice_of_names_what_the_router_speaks_when_there_is_no_measured_default():
+    """The console said "hi: None": Hindi had a choice of voices but no measured default."""
+    router = SpeechRouter({}, None, _Kokoro(), defaults={"es": "kokoro:ef_dora"})
+    facts = Facts(languages=("en", "es", "hi"),
+                  voice_options=tuple((code, tuple(router.options(code))) for code in ("es", "hi", "pt")),
+                  default_voices=(("es", "kokoro:ef_dora"),))
+    model = Model(facts, Settings())
+    assert [voice_of(model, code) for code in ("es", "hi", "pt")] == [router.option(c) for c in ("es", "hi", "pt")]
+    assert voice_of(model, "hi") == "kokoro:hf_alpha" and voice_of(model, "de") is None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tolk.device import events as ev
+from tolk.device.numbers import parse_decimal, parse_whole
 from tolk.device.version import tolk_version
 from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError
@@ -282,7 +283,7 @@ class Console:
         figures = figures_by_option()
         rows = []
         for code, options in model.facts.voice_options:
-            current = voice_of(model, code)
+            current = voice_of(model, code) or "no voice"
             measured = figures.get(code, {}).get(current)
             rows.append({"lang": code, "voice": current, "chosen": model.settings.voice(code) is not None,
                          "choices": list(options),
@@ -313,10 +314,9 @@ class Console:
 
     def cmd_translate(self, args: list[str]) -> Reply:
         handle = self._live()
-        source, target, words = handle.controller.settings.lang_a, handle.controller.settings.lang_b, list(args)
-        while words[:1] in (["--from"], ["--to"]) and len(words) >= 2:
-            flag, code = words.pop(0), words.pop(0)
-            source, target = (code, target) if flag == "--from" else (source, code)
+        given, words = _options(args, ("--from", "--to"), "translate")
+        source = given.get("--from", handle.controller.settings.lang_a)
+        target = given.get("--to", handle.controller.settings.lang_b)
         text = " ".join(words)
         if not text:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["translate"])
@@ -325,13 +325,15 @@ class Console:
         return _turn_reply(events, getattr(interpreter, "voices", None))
 
     def cmd_say(self, args: list[str]) -> Reply:
+        from tolk.device.interpreter import check_text
+
         handle = self._live()
-        language, words = handle.controller.settings.lang_b, list(args)
-        if words[:1] == ["--lang"] and len(words) >= 2:
-            language, words = languages.get(words[1]).code, words[2:]
+        given, words = _options(args, ("--lang",), "say")
+        language = languages.get(given.get("--lang", handle.controller.settings.lang_b)).code
         if not words:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["say"])
         text = " ".join(words)
+        check_text(text, handle.controller.interpreter.config.max_text_chars)  # TEXT-EMPTY here, not on the screen
         handle.controller.replay(text, language)
         return Reply(True, f"saying ({language}): {text}", {"language": language, "text": text})
 
@@ -361,12 +363,7 @@ class Console:
             return fail(ErrorCode.CONSOLE_USAGE, f"unknown button '{args[0][:20]}'; buttons: {' '.join(BUTTONS)}")
         seconds = 0.05
         if len(args) == 3:
-            try:
-                seconds = float(args[2])
-            except ValueError:
-                return fail(ErrorCode.CONSOLE_USAGE, "hold takes a number of seconds")
-            if not 0 <= seconds <= 60:
-                return fail(ErrorCode.CONSOLE_USAGE, "hold between 0 and 60 seconds")
+            seconds = parse_decimal(args[2], "hold (seconds)", 0, 60)
         controller = self._live().controller
         controller.post(ButtonEvent(button, "press"))
         time.sleep(seconds)
@@ -393,9 +390,13 @@ class Console:
         handle = self._live()
         if not args or args[0] != "tail" or handle.logs is None:
             return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["log"])
-        count = next((int(a) for a in args[1:] if a.isdigit() and len(a) < 6), 20)
-        after = next((int(a[6:]) for a in args[1:] if a.startswith("after=") and a[6:].isdigit()), 0)
-        lines = handle.logs.tail(min(count, 500), after=after)
+        count, after = 20, 0
+        for arg in (a for a in args[1:] if a != "-f"):
+            if arg.startswith("after="):
+                after = parse_whole(arg[6:], "after")
+            else:
+                count = parse_whole(arg, "log tail N", 1, 500)
+        lines = handle.logs.tail(count, after=after)
         return Reply(True, "\n".join(t for _, t in lines), {"lines": [[n, t] for n, t in lines],
                                                              "last": lines[-1][0] if lines else after,
                                                              "follow": "-f" in args})
@@ -413,8 +414,9 @@ class Console:
             current = settings.to_dict()
             if key not in current:
                 return fail(ErrorCode.CONSOLE_USAGE, f"no setting '{key[:40]}'; settings: {' '.join(current)}")
-            typed = _parse_value(value, current[key])
-            handle.controller.settings.with_changes(**{key: typed})  # a bad value fails here, with its code
+            typed = _parse_value(value, current[key], key)
+            # a bad value fails here, with its code; a good one is posted as stored ("ES" -> "es")
+            typed = getattr(handle.controller.settings.with_changes(**{key: typed}), key)
             handle.controller.set_settings(**{key: typed})
             handle.on_main(lambda: None)  # returns once the change has been applied
             return Reply(True, f"{key} = {typed}", {key: typed})
@@ -424,9 +426,9 @@ class Console:
         history = self._live().controller.history
         if history is None:
             return fail(ErrorCode.HISTORY_OFF, "history is not kept on this device")
-        if args[:1] == ["list"]:
-            count = int(args[1]) if len(args) > 1 and args[1].isdigit() else 10
-            entries = history.recent(min(count, 200))
+        if args[:1] == ["list"] and len(args) <= 2:
+            count = parse_whole(args[1], "history list N", 1, 200) if len(args) == 2 else 10
+            entries = history.recent(count)
             rows = [{"id": e.id, "at": e.at, "from": e.source_lang, "to": e.target_lang, "source": e.source_text,
                      "translation": e.translation} for e in entries]
             return Reply(True, "\n".join(f"#{r['id']} {r['from']}→{r['to']}: {r['source']} → {r['translation']}"
@@ -481,8 +483,8 @@ class Console:
             hung = debug.hang(handle.controller, self.release_hang, timeout=45)
             return Reply(True, "main loop hung" if hung else "hang posted; the main loop has not reached it in 45 s",
                          {"hung": hung})
-        if args[:1] == ["eat-memory"] and len(args) <= 2 and all(a.isdigit() and len(a) < 7 for a in args[1:]):
-            limit = int(args[1]) if len(args) == 2 else None
+        if args[:1] == ["eat-memory"] and len(args) <= 2:
+            limit = parse_whole(args[1], "eat-memory MB", 1, 999_999) if len(args) == 2 else None
             eater = debug.MemoryEater(limit)
             eater.start()
             self.eater = eater  # kept reachable: what it holds stays allocated
@@ -497,17 +499,32 @@ class Console:
         return fail(ErrorCode.CONSOLE_USAGE, COMMANDS["debug"])
 
 
-def _parse_value(text: str, like: Any) -> Any:
+def _parse_value(text: str, like: Any, key: str) -> Any:
     if isinstance(like, bool):
         if text.lower() not in ("on", "off", "true", "false", "1", "0"):
             raise TolkError(f"'{text[:20]}' is not on/off", code=ErrorCode.CONSOLE_USAGE)
         return text.lower() in ("on", "true", "1")
     if isinstance(like, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise TolkError(f"'{text[:20]}' is not a number", code=ErrorCode.CONSOLE_USAGE) from None
+        return parse_decimal(text, key)  # its range is the setting's own check (SETTINGS-BAD)
     return text
+
+
+def _options(args: list[str], names: tuple[str, ...], command: str) -> tuple[dict[str, str], list[str]]:
+    """Leading ``--name VALUE`` options and the words after them. A missing value (``translate --from`` or
+    ``--from --de``) or an unknown ``--word`` is a usage error, never text; ``--`` ends the options, so text that
+    starts with two dashes can still be given."""
+    given, words = {}, list(args)
+    while words and words[0].startswith("--"):
+        flag = words.pop(0)
+        if flag == "--":
+            break
+        if flag not in names:
+            raise TolkError(f"unknown option '{flag[:20]}' (options: {' '.join(names)}; put -- before text that "
+                            f"starts with --). {COMMANDS[command]}", code=ErrorCode.CONSOLE_USAGE)
+        if not words or words[0].startswith("--"):
+            raise TolkError(f"{flag} needs a language code. {COMMANDS[command]}", code=ErrorCode.CONSOLE_USAGE)
+        given[flag] = words.pop(0)
+    return given, words
 
 
 def _fmt(data: dict) -> str:

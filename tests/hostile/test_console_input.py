@@ -1,6 +1,8 @@
 """Hostile console input: bytes that are not UTF-8, control characters, over-long lines, bad quoting, unknown
 commands, bad arguments, and `interpret` reaching for files outside the audio folders. Each answer is an error
 with its code; the console and the appliance go on (state ready, settings and history unchanged)."""
+import json
+import logging
 import os
 
 import numpy as np
@@ -66,13 +68,49 @@ def test_interpret_over_the_serial_line_opens_only_the_audio_folders(rig, tmp_pa
     ("rm -rf /", "CONSOLE-UNKNOWN"),
     ("pair en", "CONSOLE-USAGE"),
     ("pair en xx", "LANG-UNKNOWN"),
-    ("pair en EN", "SETTINGS-BAD"),
+    ("pair en EN", "LANG-SAME"),
+    ("pair ES es", "LANG-SAME"),
+    ("pair en-US en", "LANG-SAME"),
+    ("settings set lang_a ES", "LANG-SAME"),
+    ("settings set lang_b en-US", "LANG-SAME"),
+    ("settings set lang_a zz-ZZ", "LANG-UNKNOWN"),
     ("translate --from en --to en Hello.", "LANG-SAME"),
     ("translate --from en --to klingon Hello.", "LANG-UNKNOWN"),
     ("translate --from en --to es", "CONSOLE-USAGE"),
+    ("translate --from", "CONSOLE-USAGE"),
+    ("translate --from --de Hallo", "CONSOLE-USAGE"),
+    ("translate --to", "CONSOLE-USAGE"),
+    ("translate --form de Hallo", "CONSOLE-USAGE"),
+    ("say --lang", "CONSOLE-USAGE"),
+    ("say --lang --es hola", "CONSOLE-USAGE"),
+    ("translate \u200b\u200c\u2060", "TEXT-EMPTY"),
+    ("translate \ufeff", "TEXT-EMPTY"),
+    ("translate \u0301\u0308", "TEXT-EMPTY"),
+    ("translate \u202e\u2066\u2069", "TEXT-EMPTY"),
+    ("say \u200b\u200c\u2060", "TEXT-EMPTY"),
+    ("say --lang de \u2060", "TEXT-EMPTY"),
     ("say --lang xx hola", "LANG-UNKNOWN"),
     ("settings set volume 7", "SETTINGS-BAD"),
-    ("settings set volume nan", "SETTINGS-BAD"),
+    ("settings set volume nan", "CONSOLE-USAGE"),
+    ("settings set volume inf", "CONSOLE-USAGE"),
+    ("settings set volume 1e308", "CONSOLE-USAGE"),
+    ("settings set volume \u0660.\u0665", "CONSOLE-USAGE"),
+    ("settings set volume 0_5", "CONSOLE-USAGE"),
+    ("settings set volume -0.5", "CONSOLE-USAGE"),
+    ("history list \u00b2", "CONSOLE-USAGE"),
+    ("history list \u0663", "CONSOLE-USAGE"),
+    ("history list 1e3", "CONSOLE-USAGE"),
+    ("history list -1", "CONSOLE-USAGE"),
+    ("history list 0", "CONSOLE-USAGE"),
+    ("history list 201", "CONSOLE-USAGE"),
+    ("history list 99999999999999999999", "CONSOLE-USAGE"),
+    ("history list 5 6", "CONSOLE-USAGE"),
+    ("press a hold \u00b2", "CONSOLE-USAGE"),
+    ("press a hold nan", "CONSOLE-USAGE"),
+    ("press a hold inf", "CONSOLE-USAGE"),
+    ("press a hold 1e308", "CONSOLE-USAGE"),
+    ("press a hold \u0663", "CONSOLE-USAGE"),
+    ("press a hold 61", "CONSOLE-USAGE"),
     ("settings set volume loud", "CONSOLE-USAGE"),
     ("settings set history maybe", "CONSOLE-USAGE"),
     ("settings set mode shout", "SETTINGS-BAD"),
@@ -80,12 +118,15 @@ def test_interpret_over_the_serial_line_opens_only_the_audio_folders(rig, tmp_pa
     ("history wipe", "CONFIRM-NEEDED"),
     ("json maybe", "CONSOLE-USAGE"),
 ], ids=lambda v: v[:30] if isinstance(v, str) else repr(v[:12]))
-def test_bad_commands_get_their_code_and_change_nothing(console, line, code):
+def test_bad_commands_get_their_code_and_change_nothing(console, line, code, tmp_path, caplog):
     con, controller, _ = console
-    before = (controller.settings, controller.history.count())
+    before = (controller.settings, controller.history.count(), controller.inputs.qsize())
     reply = con.execute(line)
     assert not reply.ok and reply.code == code, reply.text
-    assert (controller.settings, controller.history.count()) == before  # nothing changed, nothing lost
+    assert "Traceback" not in caplog.text and "console command failed" not in caplog.text  # no internal error
+    # nothing changed, nothing lost, nothing posted to the main loop (a press, a setting, a replay)
+    assert (controller.settings, controller.history.count(), controller.inputs.qsize()) == before
+    assert not (tmp_path / "settings.json").exists()  # nothing saved
     assert con.execute("status").data["state"] == "ready"
 
 
@@ -113,3 +154,46 @@ def test_interpret_of_a_bad_file_in_the_audio_folder(console, name, code):
     reply = con.execute(f"interpret {audio / name}")
     assert not reply.ok and reply.code == code
     assert con.execute(f"interpret {audio / 'ok.wav'}").ok and controller.history.count() == 1
+
+
+@pytest.mark.parametrize("line", ["log tail \u00b2", "log tail after=\u00b2", "log tail 1e9", "log tail 0", "log tail 501",
+                                  "log tail after=-1", "log tail nan", "log tail \u0663"])
+def test_log_tail_numbers_are_parsed_strictly(console, line, caplog):
+    from tolk.device.console.logbuffer import RingLogHandler
+
+    con, controller, _ = console
+    con.handle.logs = RingLogHandler()
+    con.handle.logs.emit(logging.makeLogRecord({"msg": "one line"}))
+    reply = con.execute(line)
+    assert not reply.ok and reply.code == "CONSOLE-USAGE", reply.text
+    assert "console command failed" not in caplog.text
+    assert con.execute("log tail 5").ok and con.execute("log tail 5 after=0 -f").data["lines"]
+
+
+def test_history_list_with_a_good_number_still_lists(console):
+    con, controller, _ = console
+    assert [r["source"] for r in con.execute("history list 1").data] == ["Good morning."]
+    assert con.execute("history list").ok and con.execute("history list 200").ok
+
+
+def test_a_good_code_in_any_form_is_stored_as_the_registry_code(console, tmp_path):
+    """`settings set lang_b DE-at` and `pair PT-br EN` are taken as de and pt/en, saved and applied as such."""
+    con, controller, _ = console
+    reply = con.execute("settings set lang_b DE-at")
+    assert reply.ok and reply.data == {"lang_b": "de"}
+    controller.step(0.01)
+    assert controller.settings.lang_b == "de" and controller.executor.idle()
+    assert json.loads((tmp_path / "settings.json").read_text())["lang_b"] == "de"
+    assert con.execute("pair PT-br EN").data == {"pair": ["pt", "en"]}
+    controller.step(0.01)
+    assert (controller.settings.lang_a, controller.settings.lang_b) == ("pt", "en") and controller.executor.idle()
+    assert con.execute("settings set lang_a EN-us").code == "LANG-SAME"  # en is lang_b now
+    assert json.loads((tmp_path / "settings.json").read_text())["lang_a"] == "pt"  # the refused one is not saved
+
+
+def test_double_dash_ends_the_options_so_such_text_can_be_translated(console):
+    con, controller, _ = console
+    reply = con.execute("translate --from en --to es -- --de is a flag")
+    assert reply.ok and reply.data["translation"] == "--DE IS A FLAG"
+    assert con.execute("translate -5 degrees").data["translation"] == "-5 DEGREES"  # one dash is text
+    assert con.execute("translate Hello\u200b.").ok  # an invisible character inside real text is fine

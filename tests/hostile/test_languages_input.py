@@ -79,7 +79,35 @@ def test_check_languages_is_one_function_for_every_entry():
     (["interpret", "missing.wav", "--pair", "en,en"], "LANG-SAME"),
     (["interpret", "missing.wav", "--from", "de", "--to", "DE"], "LANG-SAME"),
     (["interpret", "missing.wav", "--pair", "en,xx"], "LANG-UNKNOWN"),
+    (["translate", "hola", "--from", "ES", "--to", "es"], "LANG-SAME"),
+    (["translate", "hi", "--from", "en-US", "--to", "en"], "LANG-SAME"),
+    (["translate", "oi", "--from", "pt-br", "--to", "PT"], "LANG-SAME"),
+    (["translate", "ni", "--from", "zh-Hans", "--to", "zh_CN"], "LANG-SAME"),
+    (["interpret", "missing.wav", "--pair", "ES,es"], "LANG-SAME"),
+    (["interpret", "missing.wav", "--from", "AUTO", "--pair", "en,EN-gb"], "LANG-SAME"),
+    (["interpret", "missing.wav", "--from", "Auto", "--to", "de"], "AUDIO-MISSING"),
 ])
 def test_the_cli_refuses_codes_before_loading_models(args, code):
     proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith(f"error: [{code}]") and "Traceback" not in proc.stderr
+
+
+FORMS = ["ES", "es-MX", "pt-br", "PT_BR", "zh-Hans", "zh_Hant_TW", "EN-us", " de-AT ", "no-NB", "sr-Latn"]
+
+
+@pytest.mark.parametrize("given", FORMS)
+def test_every_entry_normalises_a_code_as_the_registry_does(given):
+    """Settings, voices, the console's `pair`/`voice` and the interpreter store the code `languages.get` names: the
+    registry has one row per language (no region rows), so a region or script tag never names another language."""
+    from tolk.device.settings import Settings
+
+    code = languages.get(given).code
+    other = "fr" if code != "fr" else "it"
+    settings = Settings(lang_a=given, lang_b=other, voices=((given, "espeak-ng"),))
+    assert (settings.lang_a, settings.voices, settings.voice(given)) == (code, ((code, "espeak-ng"),), "espeak-ng")
+    with pytest.raises(TolkError) as caught:
+        Settings(lang_a=given, lang_b=code)
+    assert caught.value.code == "LANG-SAME"
+    with pytest.raises(TolkError) as caught:
+        check_languages(pair=[given, code])
+    assert caught.value.code == "LANG-SAME"

@@ -20,7 +20,12 @@ def test_text_starting_with_a_dash_is_spoken():
     assert speech.audio.size > speech.sample_rate * 0.3 and abs(speech.audio).max() > 0.05
 
 
+INVISIBLE = ["\u200b\u200c\u2060", "\ufeff", "\u0301\u0308\u20dd", "\u202e\u2066\u2069\u200e\u061c", "\u00ad\u200d",
+             "\u3164\u115f", "\u2800", " \u200b \ufe0f \U000e0041", "\ue000", "\u200b" * 5000]
+
+
 @pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), ("   \n\t ", "TEXT-EMPTY"), ("\u3000", "TEXT-EMPTY"),
+                                        *((t, "TEXT-EMPTY") for t in INVISIBLE),
                                         ("a" * (LIMIT + 1), "TEXT-TOO-LONG"), ("word " * 4000, "TEXT-TOO-LONG"),
                                         ("x" * 20000, "TEXT-TOO-LONG")])
 @pytest.mark.parametrize("entry", ["translate_text", "say"])
@@ -42,8 +47,28 @@ def test_text_at_the_limit_is_accepted():
     assert not [e for e in events if type(e).__name__ == "TurnError"] and translator.calls
 
 
-@pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), (" ", "TEXT-EMPTY"), ("a" * (LIMIT + 1), "TEXT-TOO-LONG")])
+@pytest.mark.parametrize("text, code", [("", "TEXT-EMPTY"), (" ", "TEXT-EMPTY"), ("a" * (LIMIT + 1), "TEXT-TOO-LONG"),
+                                        ("\u200b\u200c\u2060", "TEXT-EMPTY"), ("\ufeff", "TEXT-EMPTY"),
+                                        ("\u0301", "TEXT-EMPTY"), ("\u202e\u2066", "TEXT-EMPTY")])
 def test_the_cli_refuses_bad_text_before_loading_models(text, code):
     proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "translate", text, "--from", "en", "--to", "es"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith(f"error: [{code}]") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("text", ["Thank you. \u200b\u200c", "Thank you.\n\ufeff\n", "Thank you. \u2060 \u0301 \u202c"])
+def test_an_invisible_sentence_beside_real_text_is_not_translated(text):
+    """Only the real sentence is translated (an invisible one would come back as "¡Hola!")."""
+    interp, translator, voices = make_interpreter()
+    events = interp.translate_text(text, "en", "es").collect(timeout=10)
+    assert [e.text for e in events if type(e).__name__ == "TranslationText"] == ["THANK YOU."]
+    assert len(translator.calls) == 1 and len(voices.spoken) == 1
+    interp.close()
+
+
+@pytest.mark.parametrize("text", ["h\u0301ola", "\u0928\u092e\u0938\u094d\u0924\u0947", "\U0001f44b", "?", "42"])
+def test_real_text_with_marks_or_symbols_is_not_empty(text):
+    interp, translator, _ = make_interpreter()
+    events = interp.translate_text(text, "en", "es").collect(timeout=10)
+    assert not [e for e in events if type(e).__name__ == "TurnError"] and translator.calls
+    interp.close()
