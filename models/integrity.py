@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 SAFE_SUFFIXES = frozenset({".bin", ".json", ".onnx", ".model", ".txt", ".jinja", ".md", ".vocab", ".tsv", ".f32"})
 PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".h5"})
 _CHUNK = 1 << 20
+# Raw float32 tables (Kokoro's voices) are numbers a model multiplies in: NaN or inf there gives silence or noise
+# (a NaN-filled voice spoke 41 s of silence). The 13 Kokoro v1.0 voices hold |values| up to 2.22 (ff_siwis;
+# std 0.14-0.21), the tiny test voice up to 0.05: anything beyond 100 (45x the largest seen) is not a voice.
+MAX_F32_MAGNITUDE = 100.0
 ProgressFn = Callable[[int], None]
 
 
@@ -86,6 +90,33 @@ def content_problem(rel: str, path: Path) -> str | None:
     if suffix != ".bin" and suffix != ".onnx" and _looks_like_pickle_or_torch_zip(path):
         return "file content is a pickle or zip archive, not the format its name claims"
     return None
+
+
+def float_table_problem(values) -> str | None:
+    """Why a float32 table (a numpy array) cannot be used, or None: NaN, infinite or absurdly large values."""
+    import numpy as np
+
+    finite = np.isfinite(values)
+    if not finite.all():
+        return f"holds {int(values.size - finite.sum()):,} NaN or infinite values of {values.size:,}"
+    largest = float(np.abs(values).max()) if values.size else 0.0
+    if largest > MAX_F32_MAGNITUDE:
+        return f"holds a value of magnitude {largest:.3g} (over {MAX_F32_MAGNITUDE:g}: not a voice table)"
+    return None
+
+
+def value_problems(pack_dir: Path, manifest: PackManifest) -> list[Problem]:
+    """Every raw float32 file (``.f32``) of the pack whose numbers no engine can use (``float_table_problem``).
+    Checked once, at install: the hashes then keep the values as they were."""
+    import numpy as np
+
+    problems = []
+    for entry in manifest.files:
+        if Path(entry.path).suffix.lower() == ".f32":
+            reason = float_table_problem(np.fromfile(Path(pack_dir) / entry.path, dtype=np.float32))
+            if reason:
+                problems.append(Problem(entry.path, reason))
+    return problems
 
 
 def scan_tree(pack_dir: Path) -> tuple[dict[str, os.stat_result], list[Problem]]:
