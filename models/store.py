@@ -92,6 +92,7 @@ class Lease:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._fd: int | None = None
         fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)  # a delete holds LOCK_EX only while it renames the folder away
@@ -100,7 +101,7 @@ class Lease:
         except BaseException:
             os.close(fd)
             raise
-        self._fd: int | None = fd
+        self._fd = fd
 
     def close(self) -> None:
         if self._fd is not None:
