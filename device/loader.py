@@ -67,7 +67,7 @@ def _left_out(pack_id: str, err: Exception) -> str:
     """The notice for an optional pack that is not used (logged in full; the screen shows one short line)."""
     code = err.code if isinstance(err, TolkError) else ErrorCode.PACK_BROKEN
     log.error("voice pack %s left out, espeak-ng speaks its languages: %s: %s", pack_id, type(err).__name__, err)
-    return f"Voice {pack_id} off, espeak-ng speaks [{code}]"
+    return f"Voice {pack_id} off [{code}]: espeak-ng speaks"  # the code stays on the 240 px screen
 
 
 def load_voices(tts_packs, notices: list[str] | None = None) -> SpeechRouter:

@@ -125,6 +125,14 @@ def _is_real_dir(path: Path) -> bool:
         return False
 
 
+def _target(link: Path) -> Path | None:
+    """Where a link in the packs folder leads (None for a link loop)."""
+    try:
+        return link.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return None
+
+
 def _remove_entry(path: Path) -> None:
     """Delete a leftover: a real folder with its contents, anything else (a link too) by its own name only."""
     if _is_real_dir(path):
@@ -345,7 +353,7 @@ class PackStore:
             if stale.is_symlink():
                 stale.unlink()
         if _is_real_dir(versions):
-            named = {entry.resolve() for entry in self.root.iterdir() if entry.is_symlink()}
+            named = {_target(entry) for entry in self.root.iterdir() if entry.is_symlink()}
             for version in sorted(versions.iterdir()):
                 if _is_real_dir(version) and version.resolve() not in named:
                     self._delete_version(version)

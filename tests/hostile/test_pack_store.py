@@ -545,3 +545,13 @@ def test_nan_or_inf_voice_tables_are_refused_at_install(tmp_path, capsys):
             err = capsys.readouterr().err
             assert code == 2 and "[PACK-BROKEN]" in err and bad_file in err and "Traceback" not in err
     assert store.get("tiny-voice").path == active and store.verify("tiny-voice") == []
+
+
+def test_stray_links_and_loops_do_not_stop_an_install_or_the_sweep(installed, tmp_path):
+    (installed.root / "loop").symlink_to(installed.root / "loop")
+    (installed.root / ".previous-loop").symlink_to(installed.root / ".previous-loop")
+    make_pack(tmp_path / "v2", payload=b"\x02" * 64)
+    old = installed.get("tiny-mt").path
+    installed.install_dir(tmp_path / "v2")
+    installed.clean_stale_staging()
+    assert old.is_dir() and installed.verify("tiny-mt") == [] and installed.rollback("tiny-mt").path == old
