@@ -16,7 +16,7 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from tolk.models.errors import ManifestError, PackIntegrityError, UnsafePackError
 from tolk.models.manifest import MANIFEST_NAME, PackManifest, check_relative_path
@@ -92,28 +92,39 @@ def content_problem(rel: str, path: Path) -> str | None:
     return None
 
 
-def float_table_problem(values) -> str | None:
-    """Why a float32 table (a numpy array) cannot be used, or None: NaN, infinite or absurdly large values."""
+def float_table_problem(chunks: Iterable) -> str | None:
+    """Why a float32 table (numpy arrays, read in pieces) cannot be used, or None: NaN, inf or absurd values."""
     import numpy as np
 
-    finite = np.isfinite(values)
-    if not finite.all():
-        return f"holds {int(values.size - finite.sum()):,} NaN or infinite values of {values.size:,}"
-    largest = float(np.abs(values).max()) if values.size else 0.0
+    size = bad = 0
+    largest = 0.0
+    for values in chunks:
+        finite = np.isfinite(values)
+        size, bad = size + values.size, bad + int(values.size - np.count_nonzero(finite))
+        if values.size:
+            largest = max(largest, float(np.abs(values[finite]).max(initial=0.0)))
+    if bad:
+        return f"holds {bad:,} NaN or infinite values of {size:,}"
     if largest > MAX_F32_MAGNITUDE:
         return f"holds a value of magnitude {largest:.3g} (over {MAX_F32_MAGNITUDE:g}: not a voice table)"
     return None
 
 
+def _f32_chunks(path: Path) -> Iterator:
+    import numpy as np
+
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):  # 1 MiB, a whole number of float32 values: bounded memory
+            yield np.frombuffer(chunk, dtype=np.float32)
+
+
 def value_problems(pack_dir: Path, manifest: PackManifest) -> list[Problem]:
     """Every raw float32 file (``.f32``) of the pack whose numbers no engine can use (``float_table_problem``).
     Checked once, at install: the hashes then keep the values as they were."""
-    import numpy as np
-
     problems = []
     for entry in manifest.files:
         if Path(entry.path).suffix.lower() == ".f32":
-            reason = float_table_problem(np.fromfile(Path(pack_dir) / entry.path, dtype=np.float32))
+            reason = float_table_problem(_f32_chunks(Path(pack_dir) / entry.path))
             if reason:
                 problems.append(Problem(entry.path, reason))
     return problems

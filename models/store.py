@@ -52,6 +52,7 @@ VERSIONS = ".versions"
 STAGING = ".staging"
 LOCK_NAME = ".install.lock"
 HASH_CACHE = ".verified.json"  # path -> [inode, mtime_ns, size, sha256] of files that hashed right
+MAX_CACHE_BYTES = 4_000_000  # ~200 bytes an entry: 20,000 pack files; the default packs have 30
 PREVIOUS_PREFIX = ".previous-"  # .previous-<id> -> the version `rollback` returns to
 RETIRED = ".retired"  # a version being deleted is renamed here first: no reader finds it half-deleted
 ASIDE = ".aside-"  # a state path that was not what the store makes (a folder for the lock, a link) is moved to this
@@ -276,10 +277,12 @@ class PackStore:
     def _checked(self, pack: InstalledPack) -> InstalledPack:
         pack_id = pack.id
         cache_file = self.root / HASH_CACHE
-        try:
-            cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
+        try:  # only a regular file of sane size, never through a link (a folder there is replaced on write)
+            st = os.lstat(cache_file)
+            readable = stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES
+            cache = json.loads(cache_file.read_text()) if readable else {}
             cache = cache if isinstance(cache, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             cache = {}
         before = dict(cache)
         problems = check_pack(pack.path, pack.manifest, hash_cache=cache)
@@ -300,9 +303,11 @@ class PackStore:
         live = {k: v for k, v in cache.items() if Path(k).exists()}
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         try:
+            if _is_real_dir(path):  # os.replace cannot put a file over a folder
+                self._move_aside(path, "is a folder, not the hash cache")
             tmp.write_text(json.dumps(live))
             os.replace(tmp, path)
-        except OSError as err:  # a read-only store still loads; it just hashes again next time
+        except (OSError, TolkError) as err:  # a read-only store still loads; it just hashes again next time
             log.warning("cannot save the hash cache %s: %s", path, err)
             tmp.unlink(missing_ok=True)
 
@@ -351,7 +356,8 @@ class PackStore:
         versions = self.root / VERSIONS
         for stale in self.root.glob(".link-*"):  # a temporary link a killed switch left: no switch runs now
             if stale.is_symlink():
-                stale.unlink()
+                with suppress(OSError):
+                    stale.unlink()
         if _is_real_dir(versions):
             named = {_target(entry) for entry in self.root.iterdir() if entry.is_symlink()}
             for version in sorted(versions.iterdir()):
@@ -377,6 +383,9 @@ class PackStore:
                 return False
             gone = self._state_dir(RETIRED) / f"{version.name}-{os.getpid()}-{time.monotonic_ns()}"
             os.rename(version, gone)
+        except (OSError, TolkError) as err:  # tidying never fails the install or start that asked for it
+            log.warning("cannot delete version %s now: %s", version.name, err)
+            return False
         finally:
             os.close(fd)
         log.info("deleted version %s", version.name)

@@ -98,7 +98,7 @@ class KokoroTts:
             if table.size != MAX_PHONEMES * 256:
                 raise TtsError(f"{path.name}: {table.size} floats, a Kokoro voice has {MAX_PHONEMES * 256}",
                                code=ErrorCode.PACK_BROKEN)
-            unusable = float_table_problem(table)  # a pack installed before install checked this
+            unusable = float_table_problem([table])  # a pack installed before install checked this
             if unusable:
                 raise TtsError(f"{path.name}: {unusable}", code=ErrorCode.PACK_BROKEN)
             self._styles[voice] = table.reshape(MAX_PHONEMES, 256)

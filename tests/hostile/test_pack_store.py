@@ -555,3 +555,23 @@ def test_stray_links_and_loops_do_not_stop_an_install_or_the_sweep(installed, tm
     installed.install_dir(tmp_path / "v2")
     installed.clean_stale_staging()
     assert old.is_dir() and installed.verify("tiny-mt") == [] and installed.rollback("tiny-mt").path == old
+
+
+def test_hash_cache_as_a_folder_or_a_link_is_never_followed(installed, tmp_path, monkeypatch):
+    from tolk.models import integrity
+
+    cache = installed.root / ".verified.json"
+    outside = tmp_path / "outside.json"
+    outside.write_text("[1, 2]")
+    for kind in ("folder", "link"):
+        if cache.exists() or cache.is_symlink():
+            cache.unlink()
+        cache.mkdir() if kind == "folder" else cache.symlink_to(outside)
+        assert installed.checked("tiny-mt").path == installed.get("tiny-mt").path  # loads, hashing again
+        assert cache.is_file() and not cache.is_symlink(), kind  # a real cache written in its place
+    assert outside.read_text() == "[1, 2]" and len(list(installed.root.glob(".aside-verified.json-*"))) == 1
+    hashed = []
+    real = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda path, progress=None: hashed.append(path) or real(path))
+    installed.checked("tiny-mt")
+    assert hashed == []  # the rewritten cache serves again
