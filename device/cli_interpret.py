@@ -41,7 +41,10 @@ def _interpreter(args: argparse.Namespace, **config):
     from tolk.device.interpreter import InterpreterConfig
     from tolk.device.loader import load_interpreter
 
-    return load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig(**config), mt_pack=args.mt_pack)
+    interpreter = load_interpreter(PackStore(paths.packs_dir()), InterpreterConfig(**config), mt_pack=args.mt_pack)
+    for notice in interpreter.notices:  # an optional pack left out: said once, the turn goes on
+        print(f"notice: {notice}", file=sys.stderr)
+    return interpreter
 
 
 def join_audio(chunks: list[ev.AudioOut]) -> tuple[np.ndarray, int]:

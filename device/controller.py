@@ -45,6 +45,7 @@ class Controller:
                  rescan_devices: Callable[[], None] | None = None) -> None:
         self.interpreter, self.mic, self.speaker, self.history = interpreter, mic, speaker, history
         settings, notice = settings_file.load()
+        notice = " · ".join(filter(None, [notice, *interpreter.notices]))  # e.g. a voice pack left out
         if history is not None and history.moved_aside is not None:  # both damaged: both notices shown
             damaged = f"History was damaged: kept aside, a new one started [{ErrorCode.HISTORY_DAMAGED}]"
             notice = f"{notice} · {damaged}" if notice else damaged

@@ -111,11 +111,14 @@ class Interpreter:
     """Owns the models and the inference worker."""
 
     def __init__(self, asr, translator: Translator, voices: SpeechRouter,
-                 config: InterpreterConfig = InterpreterConfig()) -> None:
+                 config: InterpreterConfig = InterpreterConfig(), *, notices: tuple[str, ...] = (),
+                 leases: tuple = ()) -> None:
         self.asr = asr
         self.translator = translator
         self.voices = voices
         self.config = config
+        self.notices = notices  # what the loader left out and why (an optional pack that failed), for the screen
+        self._leases = leases  # store.Lease of each pack version in use: kept on disk until close()
         self._ids = itertools.count(1)
         self._jobs: "queue.Queue[Turn | PartialJob | EarlyJob | None]" = queue.Queue()
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
@@ -183,6 +186,8 @@ class Interpreter:
     def close(self) -> None:
         self._jobs.put(None)
         self._worker.join(timeout=30)
+        for lease in self._leases:
+            lease.close()
 
     # ---- the worker --------------------------------------------------------
     def _run_partial(self, job: PartialJob) -> None:

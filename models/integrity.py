@@ -16,7 +16,7 @@ import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from tolk.models.errors import ManifestError, PackIntegrityError, UnsafePackError
 from tolk.models.manifest import MANIFEST_NAME, PackManifest, check_relative_path
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 SAFE_SUFFIXES = frozenset({".bin", ".json", ".onnx", ".model", ".txt", ".jinja", ".md", ".vocab", ".tsv", ".f32"})
 PICKLE_SUFFIXES = frozenset({".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".h5"})
 _CHUNK = 1 << 20
+# Raw float32 tables (Kokoro's voices) are numbers a model multiplies in: NaN or inf there gives silence or noise
+# (a NaN-filled voice spoke 41 s of silence). The 13 Kokoro v1.0 voices hold |values| up to 2.22 (ff_siwis;
+# std 0.14-0.21), the tiny test voice up to 0.05: anything beyond 100 (45x the largest seen) is not a voice.
+MAX_F32_MAGNITUDE = 100.0
 ProgressFn = Callable[[int], None]
 
 
@@ -86,6 +90,44 @@ def content_problem(rel: str, path: Path) -> str | None:
     if suffix != ".bin" and suffix != ".onnx" and _looks_like_pickle_or_torch_zip(path):
         return "file content is a pickle or zip archive, not the format its name claims"
     return None
+
+
+def float_table_problem(chunks: Iterable) -> str | None:
+    """Why a float32 table (numpy arrays, read in pieces) cannot be used, or None: NaN, inf or absurd values."""
+    import numpy as np
+
+    size = bad = 0
+    largest = 0.0
+    for values in chunks:
+        finite = np.isfinite(values)
+        size, bad = size + values.size, bad + int(values.size - np.count_nonzero(finite))
+        if values.size:
+            largest = max(largest, float(np.abs(values[finite]).max(initial=0.0)))
+    if bad:
+        return f"holds {bad:,} NaN or infinite values of {size:,}"
+    if largest > MAX_F32_MAGNITUDE:
+        return f"holds a value of magnitude {largest:.3g} (over {MAX_F32_MAGNITUDE:g}: not a voice table)"
+    return None
+
+
+def _f32_chunks(path: Path) -> Iterator:
+    import numpy as np
+
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):  # 1 MiB, a whole number of float32 values: bounded memory
+            yield np.frombuffer(chunk, dtype=np.float32)
+
+
+def value_problems(pack_dir: Path, manifest: PackManifest) -> list[Problem]:
+    """Every raw float32 file (``.f32``) of the pack whose numbers no engine can use (``float_table_problem``).
+    Checked once, at install: the hashes then keep the values as they were."""
+    problems = []
+    for entry in manifest.files:
+        if Path(entry.path).suffix.lower() == ".f32":
+            reason = float_table_problem(_f32_chunks(Path(pack_dir) / entry.path))
+            if reason:
+                problems.append(Problem(entry.path, reason))
+    return problems
 
 
 def scan_tree(pack_dir: Path) -> tuple[dict[str, os.stat_result], list[Problem]]:

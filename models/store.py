@@ -5,29 +5,45 @@ Layout under the packs folder (on the device's data partition)::
     packs/
       whisper-base -> .versions/whisper-base-1a2b3c4d5e6f   (symlink: the active pack)
       .versions/whisper-base-1a2b3c4d5e6f/                   (pack folder: files + manifest.json)
+      .previous-whisper-base -> .versions/whisper-base-…     (symlink: the version `rollback` returns to)
       .staging/tmpXXXX/                                      (in-progress installs)
+      .retired/                                              (versions being deleted)
+      .install.lock                                          (one install at a time)
 
 An install copies the pack into a staging folder on the same filesystem, checks
 every file, renames it under ``.versions`` and then swaps the ``<id>`` symlink
 with one ``rename()``: a power cut at any point leaves either the old pack or the
 new one active, never a mix. Leftover staging folders are removed on the next install.
+
+A version in use is never deleted. A process that loads a version holds a ``Lease``: a shared ``flock`` on the
+version folder itself, for as long as it uses it. Deleting a version (an install or rollback retiring the one kept
+before, ``remove``, the sweep) first takes an exclusive non-blocking ``flock`` on the folder; when that fails some
+process still uses it, and the folder stays until the first install or start after that process lets go. A kernel
+lock rather than a reference count in a file: it works across processes (the appliance, a separate
+``tolk models install``, the console), needs no file of its own, and is dropped by the kernel when the holder
+exits or crashes, so no count is ever left behind by a killed process.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tolk.models.errors import ManifestError, PackIntegrityError, PackNotFoundError, UnsafePackError
-from tolk.models.integrity import ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree
+from tolk.models.errors import (ErrorCode, ManifestError, PackIntegrityError, PackNotFoundError, TolkError,
+                                UnsafePackError)
+from tolk.models.integrity import (ProgressFn, Problem, check_pack, content_problem, raise_for_problems, scan_tree,
+                                   value_problems)
 from tolk.models.manifest import MANIFEST_NAME, Kind, PackManifest
 
 log = logging.getLogger(__name__)
@@ -36,7 +52,10 @@ VERSIONS = ".versions"
 STAGING = ".staging"
 LOCK_NAME = ".install.lock"
 HASH_CACHE = ".verified.json"  # path -> [inode, mtime_ns, size, sha256] of files that hashed right
+MAX_CACHE_BYTES = 4_000_000  # ~200 bytes an entry: 20,000 pack files; the default packs have 30
 PREVIOUS_PREFIX = ".previous-"  # .previous-<id> -> the version `rollback` returns to
+RETIRED = ".retired"  # a version being deleted is renamed here first: no reader finds it half-deleted
+ASIDE = ".aside-"  # a state path that was not what the store makes (a folder for the lock, a link) is moved to this
 FileDoneFn = Callable[[str], None]
 
 
@@ -67,6 +86,63 @@ def _copy_regular_file(src: Path, dst: Path) -> None:
         os.fsync(fout.fileno())
 
 
+class Lease:
+    """A shared ``flock`` on one version folder: while any process holds one, nothing deletes that folder.
+
+    Released by ``close()`` or when the holder exits (the kernel drops it; a crash leaves nothing behind)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a delete holds LOCK_EX only while it renames the folder away
+            if not os.path.samestat(os.fstat(fd), os.stat(self.path)):
+                raise FileNotFoundError(f"{self.path} was replaced")
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __enter__(self) -> "Lease":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _target(link: Path) -> Path | None:
+    """Where a link in the packs folder leads (None for a link loop)."""
+    try:
+        return link.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return None
+
+
+def _remove_entry(path: Path) -> None:
+    """Delete a leftover: a real folder with its contents, anything else (a link too) by its own name only."""
+    if _is_real_dir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with suppress(OSError):
+            path.unlink()
+
+
 class PackStore:
     """The packs folder. All installs go through ``install_dir`` or ``adopt``."""
 
@@ -86,16 +162,63 @@ class PackStore:
             elif not entry.name.startswith("."):
                 log.warning("ignoring %s in the packs folder: not a pack link", entry.name)
 
+    def _move_aside(self, path: Path, why: str) -> None:
+        """Rename a state path that is not what the store makes (a folder or a link where a file belongs, a file
+        where a folder belongs) out of the way, so the store can make it again: kept for inspection, logged.
+        FILE-ERROR when even that fails."""
+        aside = path.with_name(f"{ASIDE}{path.name.lstrip('.')}-{time.time_ns()}")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return  # another process moved it first
+        except OSError as err:
+            raise TolkError(f"{path} {why} and cannot be moved aside: {err.strerror}",
+                            code=ErrorCode.FILE_ERROR) from err
+        log.warning("%s %s: moved aside to %s", path, why, aside.name)
+
+    def _state_dir(self, name: str) -> Path:
+        """The store's own folder ``name`` (staging, retired), made when missing; anything else there (a file, a
+        symlink to elsewhere) is moved aside first, never followed."""
+        path = self.root / name
+        if os.path.lexists(path) and not _is_real_dir(path):
+            self._move_aside(path, "is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _open_lock(self) -> int:
+        """The install lock's file, opened without following a link. A folder, a link or a fifo at that path is
+        moved aside and the lock made again (logged); an unreadable lock file is FILE-ERROR (moving it aside
+        could let two installs run at once)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / LOCK_NAME
+        flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # flock needs no write
+        for attempt in range(3):
+            try:
+                fd = os.open(path, flags, 0o644)
+            except OSError as err:  # EISDIR: a folder; ELOOP: a symlink (O_NOFOLLOW); EACCES: not readable
+                if err.errno not in (errno.EISDIR, errno.ELOOP) or attempt == 2:
+                    raise TolkError(f"cannot open the install lock {path}: {err.strerror}",
+                                    code=ErrorCode.FILE_ERROR) from err
+                self._move_aside(path, "is a folder, not the lock file" if err.errno == errno.EISDIR
+                                 else "is a symlink, not the lock file")
+                continue
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                return fd
+            os.close(fd)
+            if attempt < 2:
+                self._move_aside(path, "is not a regular file")
+        raise TolkError(f"the install lock {path} is not a regular file and cannot be replaced",
+                        code=ErrorCode.FILE_ERROR)
+
     @contextmanager
     def _install_lock(self) -> Iterator[None]:
         """One install at a time (another waits): a second install must not clean the first one's staging."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / LOCK_NAME, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        fd = self._open_lock()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def installed(self) -> list[InstalledPack]:
         """Active packs, skipping (and logging) any whose manifest cannot be read."""
@@ -127,12 +250,39 @@ class PackStore:
         """The pack, verified before it is loaded: sizes always, sha256 of each file whose inode, mtime or size
         changed since its last good check (cached in the store). A damaged active version falls back to the
         version kept for rollback when that one is intact; otherwise PACK-INTEGRITY names the files."""
-        pack = self.get(pack_id)
-        cache_file = self.root / HASH_CACHE
+        return self._checked(self.get(pack_id))
+
+    def use(self, pack_id: str) -> tuple[InstalledPack, Lease]:
+        """The active version of ``pack_id``, leased (its folder stays until the lease is closed) and then verified
+        as ``checked`` does. The caller closes the lease when it no longer uses the pack."""
+        for _ in range(3):
+            pack = self.get(pack_id)
+            try:
+                lease = Lease(pack.path)
+                break
+            except FileNotFoundError:  # replaced and deleted between reading the link and leasing: read it again
+                continue
+        else:
+            raise PackNotFoundError(f"pack {pack_id} kept changing while it was being loaded")
         try:
-            cache = json.loads(cache_file.read_text()) if cache_file.is_file() else {}
+            good = self._checked(pack)
+            if good.path != pack.path:  # went back to the kept version, which is active now
+                lease.close()
+                lease = Lease(good.path)
+        except BaseException:
+            lease.close()
+            raise
+        return good, lease
+
+    def _checked(self, pack: InstalledPack) -> InstalledPack:
+        pack_id = pack.id
+        cache_file = self.root / HASH_CACHE
+        try:  # only a regular file of sane size, never through a link (a folder there is replaced on write)
+            st = os.lstat(cache_file)
+            readable = stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES
+            cache = json.loads(cache_file.read_text()) if readable else {}
             cache = cache if isinstance(cache, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             cache = {}
         before = dict(cache)
         problems = check_pack(pack.path, pack.manifest, hash_cache=cache)
@@ -153,9 +303,11 @@ class PackStore:
         live = {k: v for k, v in cache.items() if Path(k).exists()}
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         try:
+            if _is_real_dir(path):  # os.replace cannot put a file over a folder
+                self._move_aside(path, "is a folder, not the hash cache")
             tmp.write_text(json.dumps(live))
             os.replace(tmp, path)
-        except OSError as err:  # a read-only store still loads; it just hashes again next time
+        except (OSError, TolkError) as err:  # a read-only store still loads; it just hashes again next time
             log.warning("cannot save the hash cache %s: %s", path, err)
             tmp.unlink(missing_ok=True)
 
@@ -166,31 +318,79 @@ class PackStore:
     # ---- installing ----------------------------------------------------
     def new_staging_dir(self) -> Path:
         """An empty folder on the packs filesystem, for a builder to fill and then ``adopt``."""
-        staging_root = self.root / STAGING
-        staging_root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="pack-", dir=staging_root))
+        return Path(tempfile.mkdtemp(prefix="pack-", dir=self._state_dir(STAGING)))
 
     def clean_stale_staging(self) -> None:
-        """At start: remove what a killed install left in staging, unless an install is running right now."""
-        if not (self.root / STAGING).is_dir():
+        """At start: remove what a killed install left in staging and every version that no link names and no
+        process uses, unless an install is running right now. Never stops a start: a problem is logged."""
+        if not self.root.is_dir():
             return
-        with open(self.root / LOCK_NAME, "a") as handle:
+        try:
+            fd = self._open_lock()
+        except TolkError as err:
+            log.warning("packs folder not tidied: %s", err)
+            return
+        try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return  # an install holds the lock: its staging is alive
-            try:
-                self.clean_staging()
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            self.clean_staging()
+            self._sweep()
+        except (OSError, TolkError) as err:
+            log.warning("packs folder not tidied: %s", err)
+        finally:
+            os.close(fd)
 
     def clean_staging(self) -> None:
-        """Remove folders left by interrupted installs."""
+        """Remove folders left by interrupted installs (never following a link out of the packs folder)."""
         staging_root = self.root / STAGING
-        if staging_root.is_dir():
+        if _is_real_dir(staging_root):
             for leftover in staging_root.iterdir():
                 log.info("removing leftover staging folder %s", leftover)
-                shutil.rmtree(leftover, ignore_errors=True)
+                _remove_entry(leftover)
+
+    def _sweep(self) -> None:
+        """Delete each version no link names (neither active nor kept for rollback) unless a process still
+        holds a lease on it, and finish deletes a power cut interrupted. Called with the install lock held."""
+        versions = self.root / VERSIONS
+        for stale in self.root.glob(".link-*"):  # a temporary link a killed switch left: no switch runs now
+            if stale.is_symlink():
+                with suppress(OSError):
+                    stale.unlink()
+        if _is_real_dir(versions):
+            named = {_target(entry) for entry in self.root.iterdir() if entry.is_symlink()}
+            for version in sorted(versions.iterdir()):
+                if _is_real_dir(version) and version.resolve() not in named:
+                    self._delete_version(version)
+        retired = self.root / RETIRED
+        if _is_real_dir(retired):
+            for leftover in retired.iterdir():
+                _remove_entry(leftover)
+
+    def _delete_version(self, version: Path) -> bool:
+        """Delete a version folder unless a process holds a lease on it (then it stays, for the next sweep).
+        The folder is renamed away under an exclusive lock, so a reader never finds it half deleted."""
+        try:
+            fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return True
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("keeping %s: a running process uses it (deleted once it lets go)", version.name)
+                return False
+            gone = self._state_dir(RETIRED) / f"{version.name}-{os.getpid()}-{time.monotonic_ns()}"
+            os.rename(version, gone)
+        except (OSError, TolkError) as err:  # tidying never fails the install or start that asked for it
+            log.warning("cannot delete version %s now: %s", version.name, err)
+            return False
+        finally:
+            os.close(fd)
+        log.info("deleted version %s", version.name)
+        shutil.rmtree(gone, ignore_errors=True)
+        return True
 
     def install_dir(
         self,
@@ -247,11 +447,17 @@ class PackStore:
         try:
             manifest = PackManifest.load(staging)
             raise_for_problems(manifest.id, check_pack(staging, manifest, progress=progress))
+            unusable = value_problems(staging, manifest)
+            if unusable:  # the right bytes (hashes match) of numbers no engine can use: the one in use stays
+                raise TolkError(f"pack {manifest.id} does not load: " + "; ".join(map(str, unusable)),
+                                code=ErrorCode.PACK_BROKEN)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         digest = hashlib.sha256((staging / MANIFEST_NAME).read_bytes()).hexdigest()[:12]
         versions = self.root / VERSIONS
+        if os.path.lexists(versions) and not versions.is_dir():  # a file or a dangling link: holds no version
+            self._move_aside(versions, "is not a folder")
         versions.mkdir(parents=True, exist_ok=True)
         final = versions / f"{manifest.id}-{digest}"
         for path in sorted(staging.rglob("*"), reverse=True):
@@ -273,10 +479,11 @@ class PackStore:
                 self.load_test(InstalledPack(manifest, final))
             except BaseException:
                 if created and (self.root / manifest.id).resolve() != final.resolve():
-                    shutil.rmtree(final, ignore_errors=True)  # never the version in use
+                    self._delete_version(final)  # never the version in use
                 raise
         self._point(manifest.id, final)
         log.info("installed pack %s (%s)", manifest.id, final.name)
+        self._sweep()
         return InstalledPack(manifest, final)
 
     def _point(self, pack_id: str, target: Path) -> None:
@@ -292,18 +499,15 @@ class PackStore:
             self._keep_previous(pack_id, previous)
 
     def _keep_previous(self, pack_id: str, previous: Path) -> None:
-        """The version just replaced stays for `rollback`; the one kept before it goes."""
+        """The version just replaced stays for `rollback`; the one kept before it goes at the next sweep (or
+        later, while a process still uses it)."""
         keep = self.root / f"{PREVIOUS_PREFIX}{pack_id}"
-        older = keep.resolve() if keep.is_symlink() else None
         tmp_link = self.root / f".link-prev-{pack_id}-{os.getpid()}"
         if tmp_link.is_symlink():
             tmp_link.unlink()
         os.symlink(os.path.relpath(previous, self.root), tmp_link)
         os.replace(tmp_link, keep)
         _fsync_dir(self.root)
-        active = (self.root / pack_id).resolve()
-        if older is not None and older not in (previous, active) and older.parent == previous.parent:
-            shutil.rmtree(older, ignore_errors=True)
 
     def rollback(self, pack_id: str) -> InstalledPack:
         """Make the previously active version of ``pack_id`` active again (after verifying it)."""
@@ -312,21 +516,24 @@ class PackStore:
             if not keep.is_symlink() or not keep.exists():
                 raise PackNotFoundError(f"no earlier version of '{pack_id}' is kept")
             previous = keep.resolve()
+            if previous.parent != (self.root / VERSIONS).resolve():
+                raise UnsafePackError(f"the kept version of {pack_id} points outside {self.root / VERSIONS}")
             manifest = PackManifest.load(previous)
+            if manifest.id != pack_id:
+                raise ManifestError(f"the kept version of {pack_id} holds a manifest for '{manifest.id}'")
             raise_for_problems(manifest.id, check_pack(previous, manifest))
             self._point(pack_id, previous)
+            self._sweep()
             return InstalledPack(manifest, previous)
 
     def remove(self, pack_id: str) -> None:
-        """Remove the pack and the earlier version kept for rollback."""
+        """Remove the pack and the earlier version kept for rollback (a version a process still uses stays on
+        disk, unnamed, until it lets go)."""
         with self._install_lock():
-            pack = self.get(pack_id)
+            self.get(pack_id)
             keep = self.root / f"{PREVIOUS_PREFIX}{pack_id}"
-            previous = keep.resolve() if keep.is_symlink() else None
             (self.root / pack_id).unlink()
             if keep.is_symlink():
                 keep.unlink()
             _fsync_dir(self.root)
-            shutil.rmtree(pack.path, ignore_errors=True)
-            if previous is not None and previous.parent == pack.path.parent:
-                shutil.rmtree(previous, ignore_errors=True)
+            self._sweep()

@@ -18,6 +18,7 @@ import numpy as np
 
 from tolk.models import languages
 from tolk.models.errors import ErrorCode, TolkError
+from tolk.models.integrity import float_table_problem
 from tolk.models.kokoro import MAX_PHONEMES, SAMPLE_RATE, KokoroModel
 from tolk.models.manifest import Engine, PackManifest
 from tolk.models.sentences import split_sentences
@@ -97,6 +98,9 @@ class KokoroTts:
             if table.size != MAX_PHONEMES * 256:
                 raise TtsError(f"{path.name}: {table.size} floats, a Kokoro voice has {MAX_PHONEMES * 256}",
                                code=ErrorCode.PACK_BROKEN)
+            unusable = float_table_problem([table])  # a pack installed before install checked this
+            if unusable:
+                raise TtsError(f"{path.name}: {unusable}", code=ErrorCode.PACK_BROKEN)
             self._styles[voice] = table.reshape(MAX_PHONEMES, 256)
         return self._styles[voice]
 
