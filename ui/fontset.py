@@ -36,10 +36,10 @@ CHAIN = ("Latn", "Hans", "Jpan", "Hang", "Arab", "Hebr", "Deva", "Thai", "Geor",
 CJK = frozenset({"Hans", "Jpan", "Hang"})
 # Noto Color Emoji is a bitmap font with one strike: FreeType only opens it at 109 px, drawn then scaled down
 EMOJI_PPEM = 109
-# the first word of a letter's Unicode name -> the face of its script (scripts with a face of their own)
+# the first word of a letter's Unicode name (up to a hyphen: "KATAKANA-HIRAGANA PROLONGED SOUND MARK") -> the face of its script (scripts with a face of their own)
 NAME_SCRIPTS = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "GREEK": "Grek", "ARABIC": "Arab", "HEBREW": "Hebr",
                 "DEVANAGARI": "Deva", "THAI": "Thai", "GEORGIAN": "Geor", "MALAYALAM": "Mlym", "HIRAGANA": "Jpan",
-                "KATAKANA": "Jpan", "KATAKANA-HIRAGANA": "Jpan", "HANGUL": "Hang", "CJK": "Hani"}
+                "KATAKANA": "Jpan", "HANGUL": "Hang", "CJK": "Hani"}
 ZWJ = "\u200d"
 SKIN_TONES = range(0x1F3FB, 0x1F400)
 REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
@@ -135,7 +135,7 @@ def script_of(cluster: str) -> str | None:
         return "Emoji"
     if unicodedata.category(cluster[0])[0] not in "LMN":
         return None
-    return NAME_SCRIPTS.get(unicodedata.name(cluster[0], "").split(" ")[0])
+    return NAME_SCRIPTS.get(unicodedata.name(cluster[0], "").split(" ")[0].split("-")[0])
 
 
 @functools.lru_cache(maxsize=8192)
