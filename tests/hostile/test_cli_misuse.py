@@ -258,6 +258,24 @@ def test_a_second_simulator_does_not_take_a_live_control_socket(capsys, tmp_path
     assert not path.exists()
 
 
+def test_a_second_simulator_process_is_refused_while_the_first_holds_the_socket(tmp_path, clip):
+    """The real case: two processes. The first (this one) holds the lock and answers; the second exits with one
+    coded line before loading models."""
+    from tolk.device.console.server import ControlServer
+
+    path = tmp_path / "control.sock"
+    first = ControlServer(None, path).start()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "simulate", "--headless", "--mic-file",
+                               str(clip), "--data-dir", str(tmp_path / "data"), "--frames", str(tmp_path / "frames")],
+                              capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, TOLK_CONTROL_SOCKET=str(path)))
+        assert proc.returncode == 2 and proc.stderr.startswith("error: [APPLIANCE-RUNNING]"), proc.stderr
+        assert proc.stderr.count("\n") == 1 and _ask(path, "version").startswith('{"ok": true')
+    finally:
+        first.close()
+
+
 def test_a_live_socket_without_the_lock_is_not_taken_either(tmp_path):
     """A process that listens on the socket but holds no lock (an older Tolk) is live too."""
     from tolk.device.console.server import SocketClaim
