@@ -43,8 +43,9 @@ def load_audio(path: Path, rate: int = ASR_RATE, max_seconds: float | None = Non
     path = Path(path)
     if max_seconds is not None and not (math.isfinite(max_seconds) and max_seconds > 0):
         raise AudioError(f"the length limit must be a positive number of seconds, not {max_seconds}")
-    if not path.is_file():
-        raise AudioError(f"{path}: no such audio file", code=ErrorCode.AUDIO_MISSING)
+    if not path.is_file():  # a device (/dev/zero) or a pipe would be read without end
+        why = "not a file (a folder, a device or a pipe)" if path.exists() else "no such audio file"
+        raise AudioError(f"{path}: {why}", code=ErrorCode.AUDIO_MISSING)
     limit = None if max_seconds is None else int(max_seconds * rate)
     try:
         audio = _decode(path, rate, limit)

@@ -211,6 +211,18 @@ def test_a_mic_file_of_hours_stops_decoding_at_the_turn_limit(capsys, tmp_path, 
     assert built == [] and not (tmp_path / "data").exists() and flac.read_bytes() == before
 
 
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_mic_file_that_is_a_device_or_a_pipe_is_refused_unread(capsys, tmp_path, monkeypatch, kind):
+    built = _no_build(monkeypatch)
+    path = "/dev/zero" if kind == "device" else tmp_path / "pipe"
+    if kind == "pipe":
+        os.mkfifo(path)  # nobody writes: opening it would block for ever
+    code, _, err = tolk(capsys, "simulate", "--headless", "--mic-file", path, "--data-dir", tmp_path / "data",
+                        "--frames", tmp_path / "frames")
+    assert code == 2 and err.startswith(f"error: [AUDIO-MISSING] {path}: not a file"), err
+    assert built == [] and not (tmp_path / "data").exists()
+
+
 BENCH = [["--only", "soak", "--turns", "0"], ["--runs", "-1"], ["--clips", "bogus"], ["--runs", "1e3"],
          ["--turns", "nan"], ["--speech-prompts", "0"], ["--voice-sentences", "١٠"], ["--only", "voices",
          "--voice-languages", "xx"], ["--turns", "99999999"]]
