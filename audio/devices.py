@@ -376,8 +376,10 @@ class SoundDeviceSpeaker:
 class FileMicrophone:
     """Plays a clip as the microphone (real time × ``speed``), then silence, until stopped."""
 
-    def __init__(self, clip: Path | None = None, speed: float = 1.0, chunk_seconds: float = 0.1) -> None:
+    def __init__(self, clip: Path | None = None, speed: float = 1.0, chunk_seconds: float = 0.1,
+                 max_seconds: float | None = None) -> None:
         self.speed, self.chunk = speed, int(ASR_RATE * chunk_seconds)
+        self.max_seconds = max_seconds  # a longer clip is AUDIO-TOO-LONG, its decoding stopped at the limit
         self.plugged = True
         self.clip_done = threading.Event()
         self._audio = np.zeros(0, dtype=np.float32)
@@ -387,7 +389,7 @@ class FileMicrophone:
             self.load(clip)
 
     def load(self, clip: Path) -> None:
-        self._audio = load_audio(clip)
+        self._audio = load_audio(clip, max_seconds=self.max_seconds)
         self.clip_done.clear()
 
     def available(self) -> bool:

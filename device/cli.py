@@ -13,8 +13,15 @@ from tolk.device.version import tolk_version
 from tolk.models.errors import ErrorCode, TolkError
 
 
+class CodedParser(argparse.ArgumentParser):
+    """Bad arguments end as every other error does: exit 2 and one coded line (subcommands inherit this)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: [{ErrorCode.ARGS}] {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tolk", description="Tolk: offline speech interpreter")
+    parser = CodedParser(prog="tolk", description="Tolk: offline speech interpreter")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"tolk {tolk_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -27,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or bad arguments (one coded line already printed)
+        return done.code
     logging.basicConfig(level=logging.DEBUG if args.verbose else os.environ.get("TOLK_LOG", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

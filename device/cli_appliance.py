@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from tolk.device.numbers import number_argument
 from tolk.models import paths
 from tolk.models.errors import TolkError
 
@@ -27,7 +28,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="240x240", choices=["240x240", "320x240"])
     p.add_argument("--config", type=Path, help="device config TOML")
     p.add_argument("--data-dir", type=Path, help="settings and history folder (default: $TOLK_DATA_DIR, else out/sim-data)")
-    p.add_argument("--mic-speed", type=float, default=1.0, help="play --mic-file faster than real time")
+    p.add_argument("--mic-speed", type=number_argument(0.1, 100), default=1.0,
+                   help="play --mic-file faster than real time (0.1-100)")
     p.add_argument("--audio", choices=["auto", "card", "files"], default="auto",
                    help="card: the sound card; files: clips in, WAV out; auto: the card when there is one")
     p.set_defaults(func=run_simulate)
@@ -91,7 +93,7 @@ def build(mic, speaker, display, size, data_dir: Path, on_state, retry_seconds: 
     return Appliance(controller, display, size, render)
 
 
-def start_console_server(appliance, passphrase: str | None = None, reboot=None, debug: bool = False):
+def start_console_server(appliance, passphrase: str | None = None, reboot=None, debug: bool = False, claim=None):
     """The control socket for `tolk console`, and the in-RAM log it can tail."""
     import logging as logging_
 
@@ -110,7 +112,7 @@ def start_console_server(appliance, passphrase: str | None = None, reboot=None, 
                 handler.setLevel(logging_.WARNING)  # the terminal stays quiet; the ring keeps INFO
     handle = ApplianceHandle(appliance.controller, PackStore(paths.packs_dir()), logs, reboot=reboot, debug=debug)
     try:
-        return ControlServer(handle, passphrase=passphrase).start()
+        return ControlServer(handle, passphrase=passphrase, claim=claim).start()
     except OSError as err:
         log.warning("no control socket (console unavailable): %s", err)
         return None
@@ -118,6 +120,8 @@ def start_console_server(appliance, passphrase: str | None = None, reboot=None, 
 
 def run_simulate(args: argparse.Namespace) -> int:
     from tolk.audio.devices import FileMicrophone, RecordingSpeaker, SoundDeviceMicrophone, SoundDeviceSpeaker
+    from tolk.device.console.server import SocketClaim
+    from tolk.device.interpreter import InterpreterConfig
     from tolk.device.script import load_script, parse_script, run_script
     from tolk.models.store import PackStore
     from tolk.ui import outputs as displays
@@ -134,7 +138,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         if sound:
             mic, speaker = SoundDeviceMicrophone(), SoundDeviceSpeaker()
         else:
-            mic = FileMicrophone(args.mic_file, speed=args.mic_speed)
+            # a clip is one turn: decoding stops at the turn's limit (a small file can hold hours of sound)
+            mic = FileMicrophone(args.mic_file, speed=args.mic_speed, max_seconds=InterpreterConfig.max_seconds)
             speaker = RecordingSpeaker()
         display = displays.PngDisplay(args.frames) if headless else displays.MemoryDisplay()
         started = time.monotonic()
@@ -145,6 +150,9 @@ def run_simulate(args: argparse.Namespace) -> int:
         # --data-dir, else TOLK_DATA_DIR (as every other command), else a folder of its own under out/
         data_dir = args.data_dir or (Path(os.environ["TOLK_DATA_DIR"]) if os.environ.get("TOLK_DATA_DIR")
                                      else out / "sim-data")
+        # a second simulator never takes the first one's control socket (checked before the models load)
+        claim = SocketClaim()
+        stack.callback(claim.release)
         appliance = build(mic, speaker, display, size, data_dir, on_state)
         if demo:
             print("No sound card: playing sample clips in (out/sample-*.wav); frames go to "
@@ -152,7 +160,7 @@ def run_simulate(args: argparse.Namespace) -> int:
             script = parse_script(demo_script(_demo_clips(PackStore(paths.packs_dir()), out)))
         else:
             script = given
-        server = start_console_server(appliance)
+        server = start_console_server(appliance, claim=claim)
         stack.callback(lambda: server and server.close())
         appliance.controller.start()
         appliance.refresh()
@@ -202,8 +210,11 @@ def run_board(args: argparse.Namespace) -> int:
     from tolk.device.service import SystemdNotifier
     from tolk.device.state import State
 
+    from tolk.device.console.server import SocketClaim
+
     try:
         config = load_config(args.config)
+        claim = SocketClaim()  # one appliance per socket: refused before the models load if one is running
         d = config.display
         display = open_display(d)
         mic = SoundDeviceMicrophone(config.audio.input_device, config.audio.capture_rate, config.audio.block_seconds)
@@ -219,7 +230,7 @@ def run_board(args: argparse.Namespace) -> int:
         buttons = Buttons(config.buttons, appliance.controller.post)
         start_console_server(appliance, config.console.passphrase,
                              reboot=lambda: subprocess.run(["systemctl", "reboot"], check=False),
-                             debug=config.console.debug)
+                             debug=config.console.debug, claim=claim)
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -5,21 +5,25 @@ import argparse
 import sys
 from pathlib import Path
 
+from tolk.device.numbers import whole_argument
 from tolk.models import paths
 from tolk.models.errors import TolkError
 from tolk.models.store import PackStore
 
 SECTIONS = ("latency", "peers", "limits", "quality", "speech")
 ONLY_WHEN_NAMED = ("soak", "voices")
+# Upper bounds so a typo is refused up front, not hours in: a soak turn takes ~4 s here (10,000 turns ~11 h), a full
+# run is 5 timed runs per clip, the speech dev set has a few hundred prompts, and the UDHR has ~60 sentences.
+MAX_TURNS, MAX_RUNS, MAX_PROMPTS, MAX_SENTENCES = 10_000, 100, 1_000, 1_000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency, peers, limits, quality and real-speech quality: a Markdown + JSON + PNG report")
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
-    p.add_argument("--runs", type=int, help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
+    p.add_argument("--runs", type=whole_argument(1, MAX_RUNS), help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
     p.add_argument("--only", nargs="+", choices=SECTIONS + ONLY_WHEN_NAMED,
                    help="run only these sections (soak and voices: only when named, ~20 minutes and ~1 hour)")
-    p.add_argument("--turns", type=int, default=300, help="soak: turns through the whole appliance")
+    p.add_argument("--turns", type=whole_argument(1, MAX_TURNS), default=300, help="soak: turns through the whole appliance")
     p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
     p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
     p.add_argument("--sink", choices=("auto", "portaudio", "file"), default="auto",
@@ -27,18 +31,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "real-time pace")
     p.add_argument("--no-real-speech", dest="real_speech", action="store_false",
                    help="only the synthetic latency clips (no speech dev set download)")
-    p.add_argument("--clips", nargs="+", default=(), metavar="NAME",
+    p.add_argument("--clips", nargs="+", default=(), metavar="NAME", type=_clip_name,
                    help="only these latency clips: 2s 5s 10s en:queue-periodic-announce es:pbx-invalidpark "
                         "fr:conf-invalid")
-    p.add_argument("--speech-prompts", type=int, metavar="N",
+    p.add_argument("--speech-prompts", type=whole_argument(1, MAX_PROMPTS), metavar="N",
                    help="speech: prompts recorded in en, es and fr to use (6 with --quick, 40 otherwise)")
-    p.add_argument("--voice-languages", nargs="+", metavar="LANG",
+    p.add_argument("--voice-languages", nargs="+", metavar="LANG", type=_language,
                    help="voices: measure only these languages again, keeping the others' figures from the last run")
-    p.add_argument("--voice-sentences", type=int, metavar="N",
+    p.add_argument("--voice-sentences", type=whole_argument(1, MAX_SENTENCES), metavar="N",
                    help="voices: UDHR sentences per language (default 50; the figures the device's default voices "
                         "come from, models/voice_figures.json, are rewritten only by a run of at least 50)")
     p.add_argument("-o", "--output", type=Path, default=Path("out/bench"))
     p.set_defaults(func=run)
+
+
+def _clip_name(name: str) -> str:
+    from tolk.device.bench.latency import clip_names
+
+    if name not in clip_names():
+        raise argparse.ArgumentTypeError(f"no latency clip '{name[:40]}' (clips: {' '.join(clip_names())})")
+    return name
+
+
+def _language(code: str) -> str:
+    from tolk.models import languages
+
+    try:
+        return languages.get(code).code
+    except TolkError as err:
+        raise argparse.ArgumentTypeError(err.message) from None
 
 
 def run(args: argparse.Namespace) -> int:

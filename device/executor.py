@@ -20,7 +20,7 @@ from tolk.device.history import History
 from tolk.device.interpreter import Interpreter, LiveTurn, Turn
 from tolk.device.settings import SettingsFile
 from tolk.device.workers import Worker
-from tolk.models import languages
+from tolk.models import languages, logtext
 from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
@@ -181,6 +181,7 @@ class Executor:
 
     def _apply_settings(self, effect: i.ApplySettings) -> None:
         self.speaker.volume = effect.settings.volume
+        logtext.log_conversations(effect.settings.log_conversations)
         voices = self.interpreter.voices
         if hasattr(voices, "choose"):
             for lang in languages.LANGUAGES:

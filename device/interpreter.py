@@ -24,7 +24,7 @@ import numpy as np
 from tolk.audio.clip import ASR_RATE
 from tolk.device import events as ev
 from tolk.device.turn import EarlyJob, EarlyTranslation, LiveTurn, PartialJob, Turn
-from tolk.models import languages
+from tolk.models import languages, logtext
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.language_choice import alternation_prior
@@ -244,7 +244,7 @@ class Interpreter:
             pieces.close()
             return
         turn.early_translations[job.key] = EarlyTranslation(first, pieces)
-        log.debug("turn %d: translating %r while the person is talking", turn.id, sentence)
+        log.debug("turn %d: translating %s while the person is talking", turn.id, logtext.said(sentence))
 
     def _run(self) -> None:
         while (turn := self._jobs.get()) is not None:

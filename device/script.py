@@ -15,13 +15,16 @@ Buttons: talk_a (left) talk_b (right) swap menu select up down power.
 """
 from __future__ import annotations
 
-import math
+import errno
+import os
 import shlex
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tolk.device.controller import BUTTONS, ButtonEvent, State
+from tolk.device.numbers import strict_number
 from tolk.models.errors import ErrorCode, TolkError
 
 
@@ -35,6 +38,11 @@ class Action:
     args: tuple[str, ...]
     line: int
 
+
+# The longest script in the repo (demo_script) is 300 bytes and the longest wait in it 300 s; 64 kB is ~2,000
+# lines, and an hour is longer than any scenario run here (the soak bench runs 300 turns in ~20 minutes).
+MAX_SCRIPT_BYTES = 64 * 1024
+MAX_SECONDS = 3600
 
 _VERBS = {"mic": (1, 1), "press": (1, 1), "hold": (1, 2), "release": (1, 1), "wait": (1, 1), "wait-mic": (0, 1),
           "wait-state": (1, 2), "expect-state": (1, 1)}
@@ -62,21 +70,39 @@ def parse_script(text: str, base: Path = Path(".")) -> list[Action]:
         if verb == "mic":
             args = [str((base / args[0]).resolve()) if not Path(args[0]).is_absolute() else args[0]]
         for value in (args[1:] if verb in ("hold", "wait-state") else args if verb in ("wait", "wait-mic") else ()):
-            try:
-                seconds = float(value)
-            except ValueError:
-                raise ScriptError(f"line {number}: '{value}' is not a number of seconds") from None
-            if not (math.isfinite(seconds) and seconds >= 0):  # "nan" or "inf" would wait for ever
-                raise ScriptError(f"line {number}: '{value}' is not a number of seconds")
+            seconds(value, number)
         actions.append(Action(verb, tuple(args), number))
     return actions
 
 
+def seconds(value: str, line: int = 0) -> float:
+    """A number of seconds from a script: ASCII digits (``1e308``, ``nan`` or ``١٢`` are not), at most
+    MAX_SECONDS; anything else is SCRIPT-BAD."""
+    number = strict_number(value, 0, MAX_SECONDS)
+    if number is None:
+        raise ScriptError(f"line {line}: '{value[:40]}' is not a number of seconds from 0 to {MAX_SECONDS} "
+                          f"(digits, e.g. 2.5)")
+    return number
+
+
 def load_script(path: Path) -> list[Action]:
-    """Read and parse a script file (relative clip paths are relative to it); not UTF-8 text is SCRIPT-BAD."""
+    """Read and parse a script file (relative clip paths are relative to it).
+
+    A file or a pipe is read up to MAX_SCRIPT_BYTES: more, a device (``/dev/zero``) or a socket, or not UTF-8 text
+    is SCRIPT-BAD; a missing file or a folder is the OSError it raises (FILE-ERROR on the command line).
+    """
     path = Path(path)
+    mode = os.stat(path).st_mode  # checked before opening: opening a device (a watchdog, a tape) can already act
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "a folder, not a script file", str(path))
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise ScriptError(f"{path}: not a script file (a device or a socket); give a text file")
+    with open(path, "rb") as handle:  # bounded read, even if the path was swapped for something endless
+        data = handle.read(MAX_SCRIPT_BYTES + 1)
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise ScriptError(f"{path}: over {MAX_SCRIPT_BYTES // 1024} kB; a script is a few lines of actions")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ScriptError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     return parse_script(text, base=path.parent)

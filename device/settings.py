@@ -40,6 +40,7 @@ class Settings:
     back_translation: bool = False
     # The person's voice per language, ((code, option), ...) sorted; a language not listed speaks with its default.
     voices: tuple[tuple[str, str], ...] = ()
+    log_conversations: bool = False  # debug: transcripts and translations in the log (off: their lengths only)
 
     def __post_init__(self) -> None:
         for name, kind in _TYPES.items():
@@ -159,10 +160,10 @@ def _good_voices(saved: dict) -> tuple[tuple[tuple[str, str], ...], list[BadValu
 
 
 _TYPES = {"lang_a": str, "lang_b": str, "mode": str, "volume": (int, float), "history": bool,
-          "back_translation": bool, "voices": tuple}
+          "back_translation": bool, "voices": tuple, "log_conversations": bool}
 _TYPE_NAMES = {"lang_a": "a language code", "lang_b": "a language code", "mode": "text", "volume": "a number",
                "history": "true or false", "back_translation": "true or false",
-               "voices": "an object of language: voice"}
+               "voices": "an object of language: voice", "log_conversations": "true or false"}
 
 
 class SettingsFile:

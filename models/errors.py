@@ -69,6 +69,8 @@ class ErrorCode(StrEnum):
     UI_DISPLAY = "UI-DISPLAY", "The display cannot be used.", "Check the display wiring and [display] config."
     # serial console and control socket
     APPLIANCE_DOWN = "APPLIANCE-DOWN", "The appliance is not running.", "Run: status, or restart the service."
+    APPLIANCE_RUNNING = ("APPLIANCE-RUNNING", "Another appliance is running here and holds the control socket.",
+                         "Stop it first, or give this one its own socket (TOLK_CONTROL_SOCKET).")
     CONSOLE_USAGE = "CONSOLE-USAGE", "Wrong use of a console command.", "Type: help"
     CONSOLE_UNKNOWN = "CONSOLE-UNKNOWN", "Unknown console command.", "Type: help"
     CONSOLE_SYNTAX = "CONSOLE-SYNTAX", "The command line cannot be parsed.", "Check the quotes."

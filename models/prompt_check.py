@@ -3,8 +3,11 @@
 Only the constructs a translation prompt needs are allowed: text, ``{{ variable }}`` output of the documented
 variables (with their attributes and items, filters ``trim`` and ``default``), ``{% if %}`` and ``{% for %}`` over
 ``context`` (``loop.first`` / ``loop.last``). No calls (so no ``range``), no arithmetic (so no ``'A' * 300000000``),
-no macros, imports or assignments. The template is then rendered once with test values and its output must stay
-small. Anything else is ``PACK-MANIFEST`` at install and at load, never a traceback or a hang.
+no macros, imports or assignments. Loops are counted before anything runs: the body executions of all loops
+together, nested ones multiplied out, must stay under MAX_LOOP_ITERATIONS (five nested loops over literal lists
+of 40 fit in 1,150 characters and would run 10^8 times). The template is then rendered once with test values,
+streamed and stopped as soon as its output is over MAX_RENDERED_CHARS. Anything else is ``PACK-MANIFEST`` at
+install and at load, never a traceback or a hang.
 """
 from __future__ import annotations
 
@@ -15,6 +18,10 @@ from tolk.models.errors import ManifestError
 
 MAX_TEMPLATE_CHARS = 16_000
 MAX_RENDERED_CHARS = 64_000  # with the test values below; a real prompt is a few hundred characters
+# Body executions of all loops together. A real prompt loops once over the context (0-2 earlier turns today) and
+# perhaps over a short literal list inside it; 1,000 leaves room for that and runs in well under a second.
+MAX_LOOP_ITERATIONS = 1_000
+MAX_CONTEXT_ITEMS = 16  # counted for a loop over `context` or `messages` (InterpreterConfig.context_turns is 0-2)
 VARIABLES = frozenset({"source", "target", "source_native", "target_native", "text", "context", "pair", "loop",
                        "message", "messages", "bos_token", "eos_token"})
 FILTERS = frozenset({"trim", "default"})
@@ -50,6 +57,27 @@ def _check_node(node: nodes.Node, names: set[str]) -> None:
         raise ManifestError(f"prompt.template may loop only over 'context' or a literal list {where}")
 
 
+def loop_iterations(node: nodes.Node, times: int = 1, limit: int = MAX_LOOP_ITERATIONS) -> int:
+    """How many times loop bodies run in ``node`` when it runs ``times`` times (all loops together, nested ones
+    multiplied out); ManifestError as soon as that is over ``limit``. Loops are over literal lists or the context
+    (checked by _check_node)."""
+    total = 0
+    if isinstance(node, nodes.For):
+        items = node.iter.items if isinstance(node.iter, (nodes.List, nodes.Tuple)) else range(MAX_CONTEXT_ITEMS)
+        runs = times * len(items)
+        total = runs + sum(loop_iterations(part, runs, limit - runs) for part in node.body if runs <= limit)
+        parts, times = node.else_, times
+    else:
+        parts = node.iter_child_nodes()
+    for part in parts:
+        if total > limit:
+            break
+        total += loop_iterations(part, times, limit - total)
+    if total > limit:
+        raise ManifestError(f"prompt.template's loops run over {MAX_LOOP_ITERATIONS:,} times (nested loops multiply)")
+    return total
+
+
 def check_template(template: str) -> None:
     """Raise ManifestError unless ``template`` is a small, call-free prompt template that renders."""
     if len(template) > MAX_TEMPLATE_CHARS:
@@ -65,10 +93,18 @@ def check_template(template: str) -> None:
     for node in tree.find_all((nodes.For, nodes.Assign)):
         names.update(n.name for n in node.target.find_all(nodes.Name))
         names.update(n.name for n in [node.target] if isinstance(n, nodes.Name))
-    for node in tree.find_all(nodes.Node):
-        _check_node(node, names)
-    rendered = env.from_string(template).render(
+    try:
+        for node in tree.find_all(nodes.Node):
+            _check_node(node, names)
+        loop_iterations(tree)
+    except RecursionError:
+        raise ManifestError("prompt.template nests too deeply") from None
+    pieces = env.from_string(template).generate(
         source="English", target="Spanish", source_native="English", target_native="Español",
         text="Where is the station?", context=[("Hello.", "Hola."), ("Thank you.", "Gracias.")])
-    if len(rendered) > MAX_RENDERED_CHARS:
-        raise ManifestError(f"prompt.template renders {len(rendered):,} characters (limit {MAX_RENDERED_CHARS:,})")
+    size = 0
+    for piece in pieces:  # streamed: the output is never held past the limit
+        size += len(piece)
+        if size > MAX_RENDERED_CHARS:
+            pieces.close()
+            raise ManifestError(f"prompt.template renders over {MAX_RENDERED_CHARS:,} characters")

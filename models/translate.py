@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
-from tolk.models import guard, languages
+from tolk.models import guard, languages, logtext
 from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, ClauseCutter
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.manifest import Engine, PackManifest
@@ -237,8 +237,9 @@ class LlmTranslator:
             strict = self.strict_prompt_tokens(text, src, tgt) if not verdict.ok else None
             if strict is not None:
                 self.retries += 1
-                log.warning("not a translation (%s): %r -> %r; retrying with the strict prompt",
-                            ", ".join(verdict.problems), text[:80], held[:80])
+                log.warning("not a translation (%s): %s -> %s; retrying with the strict prompt",
+                            ", ".join(verdict.problems), logtext.said(text[:80], src.code),
+                            logtext.said(held[:80], tgt.code))
                 pieces.close()
                 pieces = self._stream_tokens(text, tgt, None, strict, cancel)
                 held = ""
@@ -253,8 +254,8 @@ class LlmTranslator:
         if not (cancel is not None and cancel.is_set()):
             late = guard.check(text, said, src.code, tgt.code)
             if not late.ok:
-                log.warning("translation spoken with problems (%s): %r -> %r", ", ".join(late.problems),
-                            text[:80], said[:80])
+                log.warning("translation spoken with problems (%s): %s -> %s", ", ".join(late.problems),
+                            logtext.said(text[:80], src.code), logtext.said(said[:80], tgt.code))
 
     def _stream_tokens(self, text: str, tgt: languages.Language, head: list[str] | None, rest: list[str],
                        cancel: Event | None) -> Iterator[str]:
@@ -325,8 +326,9 @@ class LlmTranslator:
         out = list(out)
         for i, second in zip(redo, again):
             verdict = guard.check(texts[i], second.text, src.code, tgt.code)
-            log.warning("not a translation (%s): %r -> %r; strict retry (%s) -> %r", ", ".join(verdicts[i].problems),
-                        texts[i][:80], out[i].text[:80], ", ".join(verdict.problems) or "ok", second.text[:80])
+            log.warning("not a translation (%s): %s -> %s; strict retry (%s) -> %s", ", ".join(verdicts[i].problems),
+                        logtext.said(texts[i][:80], src.code), logtext.said(out[i].text[:80], tgt.code),
+                        ", ".join(verdict.problems) or "ok", logtext.said(second.text[:80], tgt.code))
             if verdict.weight <= verdicts[i].weight:
                 out[i] = second
         return out

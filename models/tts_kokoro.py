@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from tolk.models import languages
+from tolk.models import languages, logtext
 from tolk.models.errors import ErrorCode, TolkError
 from tolk.models.integrity import float_table_problem
 from tolk.models.kokoro import MAX_PHONEMES, SAMPLE_RATE, KokoroModel
@@ -137,7 +137,7 @@ class KokoroTts:
                     audio = self.model.synthesise(piece, style, self.speed)
                 except TolkError as err:
                     if err.code is ErrorCode.TEXT_EMPTY:  # only marks Kokoro cannot say: nothing to speak
-                        log.info("nothing sayable in %r", piece[:40])
+                        log.info("nothing sayable in %s", logtext.said(piece[:40]))
                         continue
                     raise
                 yield Speech(trim_silence(audio, self.sample_rate), self.sample_rate, sentence, fallback=False)

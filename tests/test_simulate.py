@@ -1,4 +1,5 @@
 """Scripted headless simulation with the real default packs: the acceptance scenario of the appliance."""
+import os
 import subprocess
 import sys
 
@@ -63,10 +64,11 @@ def test_simulate_command_headless_script(clips, tmp_path, real_store):
     script = tmp_path / "scenario.txt"
     script.write_text("wait-state ready 60\nhold talk_a\nwait-mic 60\nrelease talk_a\nwait-state ready 300\n")
     frames = tmp_path / "frames"
+    env = dict(os.environ, TOLK_CONTROL_SOCKET=str(tmp_path / "control.sock"))  # not the one other runs use
     proc = subprocess.run([sys.executable, "-m", "tolk.device.cli", "simulate", "--headless", "--frames", str(frames),
                            "--mic-file", str(clips["en"]), "--mic-speed", "2", "--audio", "files", "--speaker-file",
                            str(tmp_path / "out.wav"), "--script", str(script), "--data-dir", str(tmp_path / "data")],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr
     lines = [line.split()[-1] for line in proc.stdout.splitlines() if "->" in line]
     assert lines[:3] == ["ready", "listening", "transcribing"] and lines[-1] == "ready"

@@ -77,6 +77,11 @@ class LatencyRun:
 
 
 # ---- clips ------------------------------------------------------------------------------------------
+def clip_names() -> tuple[str, ...]:
+    """The names `tolk bench --clips` takes (as in the report)."""
+    return (*SYNTHETIC, *(f"{language}:{prompt}" for language, (prompt, _) in REAL.items()))
+
+
 def synthetic_clips(speak: Callable[[str, str], np.ndarray]) -> list[BenchClip]:
     """The Piper-voiced English clips; ``speak(text, language)`` returns 16 kHz mono float32."""
     return [BenchClip(name, "en", SYNTHETIC_TARGET, speak(text, "en"), "synthetic", text, "Piper (synthetic)")

@@ -106,11 +106,11 @@ COMMANDS = {
     "shutdown": "shutdown yes — power off",
     "version": "version — firmware and engine versions",
     "json": "json on|off — one JSON object per reply",
-    "unlock": "unlock PASSPHRASE — allow commands that change state or read history",
+    "unlock": "unlock PASSPHRASE — allow commands that change state or read history or the log",
     "debug": "debug hang|eat-memory [MB]|kill|service — faults for the image test (only with [console] debug = true)",
 }
 PROTECTED = {"pair", "voice", "say", "interpret", "press", "settings set", "history list", "history export", "history wipe",
-             "reboot", "shutdown", "translate", "debug"}
+             "reboot", "shutdown", "translate", "debug", "log"}
 BUTTON_ALIASES = {"left": "talk_a", "right": "talk_b", "a": "talk_a", "b": "talk_b"}
 
 

@@ -5,15 +5,18 @@ same user (the serial console service) can reach it. Nothing listens on a networ
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import socket
 import socketserver
+import stat
 import threading
 from pathlib import Path
 
 from tolk.device.console.commands import MAX_LINE, ApplianceHandle, Console, fail
 from tolk.models import paths
-from tolk.models.errors import ErrorCode
+from tolk.models.errors import ErrorCode, TolkError
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +48,68 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     allow_reuse_address = True
 
 
-class ControlServer:
-    def __init__(self, handle: ApplianceHandle, path: Path | None = None, passphrase: str | None = None) -> None:
+class SocketClaim:
+    """This process's hold on the control socket's path, taken before models load and kept until it exits.
+
+    An exclusive ``flock`` on ``<socket>.lock`` (the kernel drops it when the holder dies, however it dies) says
+    whether another appliance is alive; a socket that still answers a connection (a holder without the lock) says
+    so too. Either is APPLIANCE-RUNNING and nothing is touched. A socket left by a dead process is removed.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path or socket_path())
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists() or self.path.is_symlink():
-            self.path.unlink()
+        lock = self.path.with_name(self.path.name + ".lock")
+        self._fd: int | None = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = False
+        except BlockingIOError:
+            held = True
+        if held or _answers(self.path):
+            self.release()
+            raise TolkError(f"{self.path}: another appliance is running and answering on it",
+                            code=ErrorCode.APPLIANCE_RUNNING) from None
+        if self.path.is_symlink() or self.path.exists():
+            if not (self.path.is_symlink() or stat.S_ISSOCK(self.path.lstat().st_mode)):
+                self.release()
+                raise TolkError(f"{self.path}: not a socket; move it away", code=ErrorCode.FILE_ERROR)
+            self.path.unlink()  # left by a process that died without closing it
+            log.info("removed the stale control socket %s", self.path)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _answers(path: Path, timeout: float = 1.0) -> bool:
+    """True when a process accepts connections on the socket ``path`` (or is too busy to say no in time)."""
+    if not (path.exists() and stat.S_ISSOCK(path.stat().st_mode)):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(timeout)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except OSError:  # a timeout: a full backlog is a live listener
+            return True
+    return True
+
+
+class ControlServer:
+    def __init__(self, handle: ApplianceHandle, path: Path | None = None, passphrase: str | None = None,
+                 claim: SocketClaim | None = None) -> None:
+        self.claim = claim or SocketClaim(path)
+        self.path = self.claim.path
         old_umask = os.umask(0o177)
         try:
             self._server = _Server(str(self.path), _Handler)
+        except OSError:
+            if claim is None:
+                self.claim.release()
+            raise
         finally:
             os.umask(old_umask)
         self._server.handle = handle
@@ -69,3 +125,4 @@ class ControlServer:
         self._server.shutdown()
         self._server.server_close()
         self.path.unlink(missing_ok=True)
+        self.claim.release()

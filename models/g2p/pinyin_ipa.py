@@ -11,6 +11,8 @@ import logging
 
 from pypinyin.contrib.tone_convert import to_finals, to_initials
 
+from tolk.models import logtext
+
 log = logging.getLogger(__name__)
 
 TONES: dict[str, str] = {"1": "→", "2": "↗", "3": "↓", "4": "↘", "5": ""}
@@ -49,7 +51,7 @@ def syllable_ipa(syllable: str) -> str:
     initial = to_initials(bare, strict=True)
     final = to_finals(bare, strict=True, v_to_u=True)
     if initial and initial not in INITIALS or final not in FINALS:
-        log.debug("not a pinyin syllable: %r", syllable)
+        log.debug("not a pinyin syllable: %s", logtext.said(syllable))
         return ""
     vowel, coda = ("ɨ", "") if initial in APICAL and final == "i" else FINALS[final]
     return INITIALS.get(initial, "") + vowel + TONES[tone] + coda

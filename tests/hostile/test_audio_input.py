@@ -1,5 +1,6 @@
 """Hostile audio files: missing, empty, garbage, truncated, a folder, NaN samples, hours of compressed silence,
-bad length limits. Each is refused with its code, the file is left as it was, and the next file or turn works."""
+bad length limits, 2-512 channels. Each is refused with its code (or, when valid, downmixed to mono), the file is
+left as it was, and the next file or turn works."""
 import hashlib
 import struct
 import subprocess
@@ -133,3 +134,54 @@ def test_too_long_speech_in_a_turn_is_refused_and_the_worker_lives_on():
     assert any(isinstance(e, ev.TranslationText) for e in turn)
     still_translates(interp)
 
+
+
+def _multichannel_wav(path, channels: int, width: int = 2, rate: int = 16000, seconds: float = 1.0):
+    """A tone of 0.3 on channel 0 and its copy (or silence: ``width`` 2, odd channels) on the others."""
+    import wave
+
+    tone = 0.3 * np.sin(np.arange(int(rate * seconds)) / rate * 2 * np.pi * 440)
+    pcm = {1: (tone * 127 + 128).astype("u1"), 2: (tone * 32767).astype("<i2"), 4: (tone * 2**31).astype("<i4")}
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(width)
+        out.setframerate(rate)
+        out.writeframes(np.tile(pcm[width][:, None], (1, channels)).tobytes())
+    return path
+
+
+@pytest.mark.parametrize("channels, width, rate", [(2, 2, 16000), (6, 2, 16000), (9, 2, 16000), (32, 2, 16000),
+                                                   (64, 2, 16000), (9, 1, 8000), (32, 4, 44100), (255, 2, 16000),
+                                                   (512, 2, 16000)])
+def test_valid_multichannel_audio_is_downmixed_whatever_the_count(tmp_path, channels, width, rate):
+    """9, 32 and 64 channels were AUDIO-CORRUPT (FFmpeg has no mixing matrix for them), and FFmpeg's matrices for
+    6-16 channels peaked at 1.0-2.2 from a 0.3 tone. Every count up to FFmpeg's 512 is now the channels' average:
+    one second of mono at 16 kHz, at the tone's level."""
+    path = _multichannel_wav(tmp_path / f"{channels}ch.wav", channels, width, rate)
+    before = _digest(path)
+    audio = load_audio(path, max_seconds=30)
+    assert audio.dtype == np.float32 and abs(audio.size - 16000) <= 32
+    assert 0.28 < float(np.abs(audio).max()) < 0.32
+    assert _digest(path) == before
+
+
+def test_more_channels_than_the_decoder_takes_is_audio_bad_and_a_damaged_one_stays_corrupt(tmp_path):
+    over = _multichannel_wav(tmp_path / "600ch.wav", 600, seconds=0.01)
+    with pytest.raises(AudioError) as caught:
+        load_audio(over, max_seconds=30)
+    assert caught.value.code == "AUDIO-BAD" and "600 channels" in str(caught.value)
+    damaged = tmp_path / "9ch-damaged.wav"
+    data = _multichannel_wav(tmp_path / "9ch.wav", 9).read_bytes()
+    damaged.write_bytes(data[:36] + b"garbage!" * 20)  # the fmt chunk, then no data chunk
+    with pytest.raises(AudioError) as caught:
+        load_audio(damaged, max_seconds=30)
+    assert caught.value.code == "AUDIO-CORRUPT"
+    assert load_audio(tmp_path / "9ch.wav", max_seconds=30).size == 16000  # the next file works
+
+
+def test_a_multichannel_clip_is_interpreted_like_a_mono_one(tmp_path):
+    interp, translator, _ = make_interpreter()
+    audio = load_audio(_multichannel_wav(tmp_path / "9ch.wav", 9, seconds=0.5), max_seconds=30)
+    events = interp.interpret(audio, pair=["en", "es"]).collect(timeout=10)
+    assert [e.text for e in events if isinstance(e, ev.TranslationText)] == ["GOOD MORNING."]
+    still_translates(interp)

@@ -12,7 +12,7 @@ from tolk.audio.clip import write_wav
 from tolk.device.console.commands import ApplianceHandle, Console
 from tolk.models.store import PackStore
 from tests.test_console import Rig
-from tests.test_controller import make_controller
+from tests.test_controller import make_controller, run_until
 
 
 @pytest.fixture
@@ -197,3 +197,92 @@ def test_double_dash_ends_the_options_so_such_text_can_be_translated(console):
     assert reply.ok and reply.data["translation"] == "--DE IS A FLAG"
     assert con.execute("translate -5 degrees").data["translation"] == "-5 DEGREES"  # one dash is text
     assert con.execute("translate Hello\u200b.").ok  # an invisible character inside real text is fine
+
+
+# ---- the log: behind the passphrase, and free of conversation text ----------------------------------------------
+
+@pytest.fixture
+def logged_console(tmp_path):
+    """A passphrase console on a started controller whose translator is the real LlmTranslator over a scripted
+    generator (tests/test_guard.py) that refuses first, so the guard's warnings name the utterance and the answer;
+    the console's in-RAM log takes everything from INFO up, as on the device."""
+    import logging
+
+    from tolk.audio.devices import FileMicrophone, RecordingSpeaker
+    from tolk.device.console.logbuffer import RingLogHandler
+    from tolk.device.controller import Controller
+    from tolk.device.history import History
+    from tolk.device.interpreter import Interpreter, InterpreterConfig
+    from tolk.device.settings import SettingsFile
+    from tolk.models import logtext
+    from tests.fakes import FakeAsr, FakeVoices
+    from tests.test_guard import fake_translator
+
+    translator = fake_translator("I'm sorry, I can't help with that.", "¿Dónde está la farmacia?")
+    interp = Interpreter(FakeAsr("Good morning."), translator, FakeVoices(), InterpreterConfig(partial_every_seconds=0))
+    controller = Controller(interp, FileMicrophone(speed=20.0), RecordingSpeaker(),
+                            SettingsFile(tmp_path / "settings.json"), History(tmp_path / "history.sqlite"),
+                            retry_seconds=0.0)
+    controller.start()
+    logs = RingLogHandler()
+    root = logging.getLogger()
+    root.addHandler(logs)
+    level, root.level = root.level, logging.INFO
+    handle = ApplianceHandle(controller, PackStore(tmp_path / "packs"), logs)
+    handle.on_main = lambda fn, timeout=10.0: fn()
+    try:
+        yield Console(handle, passphrase="sesame"), controller, logs
+    finally:
+        root.removeHandler(logs)
+        root.setLevel(level)
+        logtext.log_conversations(False)
+        interp.close()
+
+
+def test_log_tail_needs_the_passphrase(logged_console):
+    """`log tail` answered without the passphrase, and the log held what was said."""
+    console, controller, logs = logged_console
+    import logging
+
+    logging.getLogger("tolk.device.test").warning("a line only the unlocked may read")
+    locked = console.execute("log tail 5")
+    assert not locked.ok and locked.code == "CONSOLE-LOCKED" and "only the unlocked" not in locked.text
+    assert not console.execute("log tail 5 -f").ok
+    assert console.execute("unlock sesame").ok
+    tail = console.execute("log tail 5")
+    assert tail.ok and "a line only the unlocked may read" in tail.text  # nothing was lost while locked
+    assert controller.state.value == "ready"
+
+
+def test_the_log_holds_no_conversation_text_unless_the_debug_setting_says_so(logged_console, tmp_path):
+    console, controller, logs = logged_console
+    assert console.execute("unlock sesame").ok
+    reply = console.execute("translate --from en --to es Where is the pharmacy?")
+    assert reply.ok and "¿Dónde está la farmacia?" in reply.text  # the guard retried: the turn is not lost
+    lines = "\n".join(text for _, text in logs.tail(500))
+    assert "not a translation (refusal): <22 chars en> -> <11 chars es>" in lines  # "I'm sorry, " held back
+    assert "pharmacy" not in lines and "sorry" not in lines and "farmacia" not in lines
+    assert console.execute("settings get log_conversations").data == {"log_conversations": False}
+
+    assert console.execute("settings set log_conversations true").ok  # the person's debug choice, saved
+    run_until(controller, lambda: controller.settings.log_conversations)
+    assert console.execute("translate --from en --to es Where is the chemist?").ok
+    lines = "\n".join(text for _, text in logs.tail(500))
+    assert "not a translation (refusal): 'Where is the chemist?' -> \"I'm sorry, \"" in lines
+    saved = tmp_path / "settings.json"
+    run_until(controller, lambda: saved.is_file() and '"log_conversations": true' in saved.read_text())
+    assert console.execute("settings set log_conversations false").ok
+    run_until(controller, lambda: not controller.settings.log_conversations)
+    logs.lines.clear()
+    assert console.execute("translate --from en --to es Where is the doctor?").ok
+    lines = "\n".join(text for _, text in logs.tail(500))
+    assert "not a translation (refusal): <20 chars en>" in lines and "doctor" not in lines
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "maybe"])
+def test_the_debug_setting_takes_only_true_or_false(logged_console, value):
+    console, controller, _ = logged_console
+    assert console.execute("unlock sesame").ok
+    reply = console.execute(f"settings set log_conversations {value}")
+    assert not reply.ok and reply.code in ("SETTINGS-BAD", "CONSOLE-USAGE")
+    assert controller.settings.log_conversations is False

@@ -85,6 +85,15 @@ def test_a_file_setting_must_name_one_of_the_packs_files(tmp_path, name):
     assert caught.value.code in ("PACK-MANIFEST", "PACK-UNSAFE")
 
 
+# The issue's repro: five nested loops over literal lists, ~1,150 characters, 40^5 = 10^8 body runs (it hung, or
+# filled the memory with the output, before anything was counted)
+_FORTY = "[" + ",".join(f"'{chr(97 + i // 26)}{chr(97 + i % 26)}'" for i in range(40)) + "]"
+NESTED_LITERAL_LOOPS = ("{{ text }}" + "".join(f"{{% for {v} in {_FORTY} %}}" for v in "abcde") + "{{ a }}"
+                        + "{% endfor %}" * 5)
+LIST_1001 = "[" + ",".join(["1"] * 1001) + "]"
+LIST_900 = "[" + ",".join(["1"] * 900) + "]"
+
+
 @pytest.mark.parametrize("template, why", [
     ("{{ text }} {% if %}", "line"),
     ("{{ text }}{{ 'A' * 300000000 }}", "Mul"),
@@ -94,6 +103,10 @@ def test_a_file_setting_must_name_one_of_the_packs_files(tmp_path, name):
     ("{{ text }}{{ cycler }}", "unknown variable"),
     ("{{ text }}{% set x = text %}", "literal table"),
     ("{{ text }}" + "x" * 20000, "characters"),
+    (NESTED_LITERAL_LOOPS, "loops run over 1,000 times"),
+    ("{{ text }}" + "{% for a, b in context %}" * 3 + "{{ a }}" + "{% endfor %}" * 3, "loops run over"),
+    ("{{ text }}{% for a in " + LIST_1001 + " %}x{% endfor %}", "loops run over"),
+    ("{{ text }}{% for a in " + LIST_900 + " %}" + "y" * 100 + "{% endfor %}", "renders over 64,000 characters"),
 ])
 def test_hostile_prompt_templates_are_refused_at_load(template, why):
     started = time.monotonic()
@@ -129,6 +142,8 @@ def _hostile_v2(tmp_path, how):
         rewrite_manifest(folder, prompt={"template": "{{ text }}{% for i in range(10**9) %}x{% endfor %}"})
     elif how == "template-syntax":
         rewrite_manifest(folder, prompt={"template": "{{ text }} {% if %}"})
+    elif how == "template-nested-loops":
+        rewrite_manifest(folder, prompt={"template": NESTED_LITERAL_LOOPS})
     elif how == "template-memory":
         rewrite_manifest(folder, prompt={"template": "{{ text }}{{ 'A' * 300000000 }}"})
     elif how == "tokenizer-outside":
@@ -143,6 +158,7 @@ def _hostile_v2(tmp_path, how):
 
 
 @pytest.mark.parametrize("how, code", [("template-loop", "PACK-MANIFEST"), ("template-syntax", "PACK-MANIFEST"),
+                                       ("template-nested-loops", "PACK-MANIFEST"),
                                        ("template-memory", "PACK-MANIFEST"), ("tokenizer-outside", "PACK-MANIFEST"),
                                        ("tokenizer-unlisted", "PACK-MANIFEST"), ("deep", "PACK-MANIFEST"),
                                        ("not-json", "PACK-MANIFEST")])
@@ -159,3 +175,10 @@ def test_a_hostile_manifest_is_refused_at_install_and_the_active_pack_stays(tmp_
     assert store.checked("tiny-mt").path == active
     staging = store.root / ".staging"
     assert not (staging.is_dir() and any(staging.iterdir()))
+
+
+def test_a_template_with_loops_within_the_bound_still_loads():
+    """The bound counts, it does not forbid: the context loop of a real prompt and a short literal table in it."""
+    template = ("{% for a, b in context %}{% for tag in ['<', '>'] %}{{ tag }}{% endfor %}{{ a }} = {{ b }}\n"
+                "{% endfor %}{{ text }}")
+    assert PromptSpec.from_dict({"template": template}).template == template
