@@ -80,6 +80,7 @@ class AudioOut(Event):
     samples: np.ndarray = field(repr=False)  # mono float32
     sample_rate: int
     fallback_voice: bool
+    voice: str = ""  # the voice option that spoke this chunk ("kokoro:ef_dora", "piper", "espeak-ng")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ MAX_DOTTED_LETTERS = 8
 # One letter (any character but a space, digit or dot: espeak's letter test is wider than Python's, e.g. a lone
 # Devanagari vowel sign counts), then anything that is neither a word character nor a dot, the dot, and the same.
 _UNIT = re.compile(r"([^\s\d.])[^\w.]*\.[^\w.]*")
+BYPASS = False  # True only in a speech worker started for a test of the crash itself (speech_worker.UNSAFE_TEXT_ENV)
 _RUN = re.compile(r"(?:[^\s\d.][^\w.]*\.[^\w.]*){%d,}" % (MAX_DOTTED_LETTERS + 1))
 
 
@@ -36,6 +37,8 @@ def _spelled(run: re.Match) -> str:
 
 def safe_text(text: str) -> str:
     """``text`` with every run of more than ``MAX_DOTTED_LETTERS`` dotted letters spelled with spaces instead."""
+    if BYPASS:
+        return text
     safe = _RUN.sub(_spelled, text)
     if safe != text:
         log.info("a run of dotted letters was spaced out for espeak-ng (%d characters)", len(text))
