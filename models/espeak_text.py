@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 MAX_DOTTED_LETTERS = 8
 # One letter (any character but a space, digit or dot: espeak's letter test is wider than Python's, e.g. a lone
 # Devanagari vowel sign counts), then anything that is neither a word character nor a dot, the dot, and the same.
-_UNIT = re.compile(r"([^\s\d.])[^\w.]*\.[^\w.]*")
+# A dot right after the letter and followed by a space is dropped by espeak and ends the run ("U.S.A. e.g."
+# are two runs), so a unit ends there.
+_UNIT_PATTERN = r"[^\s\d.](?:[^\w.]+\.[^\w.]*|\.(?:[^\w.\s][^\w.]*)?)"
+_UNIT = re.compile(r"([^\s\d.])" + _UNIT_PATTERN[len(r"[^\s\d.]"):])
+_RUN = re.compile(r"(?:%s){%d,}" % (_UNIT_PATTERN, MAX_DOTTED_LETTERS + 1))
 BYPASS = False  # True only in a speech worker started for a test of the crash itself (speech_worker.UNSAFE_TEXT_ENV)
-_RUN = re.compile(r"(?:[^\s\d.][^\w.]*\.[^\w.]*){%d,}" % (MAX_DOTTED_LETTERS + 1))
 
 
 def _spelled(run: re.Match) -> str:
