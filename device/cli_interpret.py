@@ -92,7 +92,10 @@ def run_translate(args: argparse.Namespace) -> int:
         check_text(args.text)  # empty, too long, unknown or same language: refused before the models load
         check_languages(source=args.source, target=args.target)
         interpreter = _interpreter(args)
-        events = interpreter.translate_text(args.text, args.source, args.target).collect()
+        try:
+            events = interpreter.translate_text(args.text, args.source, args.target).collect()
+        finally:
+            interpreter.close()  # and its speech worker
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -123,14 +126,18 @@ def run_interpret(args: argparse.Namespace) -> int:
             raise TolkError(f"{args.output}: not a file path in an existing folder", code=ErrorCode.FILE_ERROR)
         audio = load_audio(args.input, max_seconds=args.max_seconds)
         interpreter = _interpreter(args, max_seconds=args.max_seconds, back_translation=args.back_translation)
-        events = interpreter.interpret(audio, pair=pair, forced=forced, target=args.target).collect()
+        try:
+            events = interpreter.interpret(audio, pair=pair, forced=forced, target=args.target).collect()
+        finally:
+            interpreter.close()  # and its speech worker
     except TolkError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     code = report(events, timings=args.timings)
     spoken = next((e.language for e in events if isinstance(e, ev.TranslationText)), None)
-    if spoken and hasattr(interpreter.voices, "option"):
-        print(f"voice ({spoken}): {interpreter.voices.option(spoken)}")
+    voices = ev.spoken_voices(events)
+    if spoken and voices:
+        print(f"voice ({spoken}): {', '.join(voices)}")  # the voice that spoke: espeak-ng if the neural one failed
     if args.output and code == 0:
         signal, rate = join_audio([e for e in events if isinstance(e, ev.AudioOut)])
         write_wav(args.output, signal, rate)

@@ -80,6 +80,13 @@ class AudioOut(Event):
     samples: np.ndarray = field(repr=False)  # mono float32
     sample_rate: int
     fallback_voice: bool
+    voice: str = ""  # the voice option that spoke this chunk ("kokoro:ef_dora", "piper", "espeak-ng")
+
+
+def spoken_voices(events: list[Event]) -> list[str]:
+    """The voice options that spoke the turn's audio, in order of first use ("espeak-ng" after a neural voice
+    that failed)."""
+    return list(dict.fromkeys(e.voice for e in events if isinstance(e, AudioOut) and e.voice))
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,9 @@ class Interpreter:
     def close(self) -> None:
         self._jobs.put(None)
         self._worker.join(timeout=30)
+        close_voices = getattr(self.voices, "close", None)
+        if close_voices is not None:
+            close_voices()  # the speech worker process
         for lease in self._leases:
             lease.close()
 
@@ -410,13 +413,19 @@ class Interpreter:
 
     def _speak(self, turn: Turn, index: int, text: str, language: str, timings: dict[str, float]) -> None:
         started = time.monotonic()
-        for speech in self.voices.speak(text, language):
-            self._checkpoint(turn)
-            turn.emit(ev.AudioOut(turn.id, index=index, samples=speech.audio, sample_rate=speech.sample_rate,
-                                  fallback_voice=speech.fallback))
-            if "first_audio" not in timings:
-                timings["first_audio"] = time.monotonic() - turn.created
-                turn.emit(ev.StageTiming(turn.id, stage="first_audio", seconds=timings["first_audio"]))
+        chunks = self.voices.speak(text, language)
+        try:
+            for speech in chunks:
+                self._checkpoint(turn)
+                turn.emit(ev.AudioOut(turn.id, index=index, samples=speech.audio, sample_rate=speech.sample_rate,
+                                      fallback_voice=speech.fallback, voice=speech.voice))
+                if "first_audio" not in timings:
+                    timings["first_audio"] = time.monotonic() - turn.created
+                    turn.emit(ev.StageTiming(turn.id, stage="first_audio", seconds=timings["first_audio"]))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # a cancelled turn stops the voice now (the speech worker drops the rest of the clause)
         timings["tts"] = timings.get("tts", 0.0) + time.monotonic() - started
 
     def _run_turn(self, turn: Turn, timings: dict[str, float]) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from tolk.device.interpreter import Interpreter, InterpreterConfig
 from tolk.models.asr import AsrOptions, WhisperAsr
@@ -12,8 +13,9 @@ from tolk.models.selection import active_packs
 from tolk.models.store import PackStore
 from tolk.models.translate import load_translator
 from tolk.models import languages
-from tolk.models.tts import EspeakTts, PiperTts, SpeechRouter, TtsError
-from tolk.models.tts_kokoro import KokoroTts
+from tolk.models.speech_client import SpeechWorker, WorkerVoice
+from tolk.models.speech_worker import EngineSpec
+from tolk.models.tts import EspeakTts, SpeechRouter, TtsError
 from tolk.models.voice_choice import default_voices
 
 log = logging.getLogger(__name__)
@@ -26,13 +28,14 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
                      asr_options: AsrOptions = AsrOptions(), mt_pack: str | None = None) -> Interpreter:
     """The interpreter from the packs it needs: the ASR and translation packs must load (their failure is the
     error); a voice pack that fails its check or does not open is left out with a notice, and espeak-ng speaks
-    its languages. Each version loaded is leased, so no install deletes it while this interpreter runs."""
+    its languages. Each version loaded is leased, so no install deletes it while this interpreter runs. The
+    voices load in the speech worker process while ASR and MT load here."""
     started = time.monotonic()
     store.clean_stale_staging()
     chosen = active_packs(store.installed())
     if mt_pack:
         chosen = [p for p in chosen if p.manifest.kind is not Kind.MT] + [store.get(mt_pack)]
-    leases, notices, required = [], [], {}
+    leases, notices, required, voices = [], [], {}, None
     try:
         for kind in REQUIRED:  # verified before any is opened
             pack = next((p for p in chosen if p.manifest.kind is kind), None)
@@ -50,10 +53,13 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
             leases.append(lease)
             voice_packs.append(checked)
         asr_pack, mt = required[Kind.ASR], required[Kind.MT]
+        voices = load_voices(voice_packs, wait=False)  # the speech worker loads while ASR and MT do
         asr = WhisperAsr(asr_pack.path, asr_pack.manifest, asr_options)
         translator = load_translator(mt.path, mt.manifest)
-        voices = load_voices(voice_packs, notices)
+        settle_voices(voices, notices)
     except BaseException:
+        if voices is not None:
+            voices.close()
         for lease in leases:
             lease.close()
         raise
@@ -63,36 +69,64 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
     return Interpreter(asr, translator, voices, config, notices=tuple(notices), leases=tuple(leases))
 
 
-def _left_out(pack_id: str, err: Exception) -> str:
+def _left_out(pack_id: str, err: Exception | str) -> str:
     """The notice for an optional pack that is not used (logged in full; the screen shows one short line)."""
-    code = err.code if isinstance(err, TolkError) else ErrorCode.PACK_BROKEN
-    log.error("voice pack %s left out, espeak-ng speaks its languages: %s: %s", pack_id, type(err).__name__, err)
+    if isinstance(err, str):  # the speech worker's "[CODE] why"
+        code = err[1:err.index("]")] if err.startswith("[") and "]" in err else str(ErrorCode.PACK_BROKEN)
+    else:
+        code = err.code if isinstance(err, TolkError) else ErrorCode.PACK_BROKEN
+    log.error("voice pack %s left out, espeak-ng speaks its languages: %s", pack_id,
+              err if isinstance(err, str) else f"{type(err).__name__}: {err}")
     return f"Voice {pack_id} off [{code}]: espeak-ng speaks"  # the code stays on the 240 px screen
 
 
-def load_voices(tts_packs, notices: list[str] | None = None) -> SpeechRouter:
-    """Every installed voice engine, each language defaulting to the voice its measured figures favour. A voice
-    pack that does not open is left out (a line added to ``notices``; without a list, the error is raised)."""
-    piper, kokoro = {}, None
+def load_voices(tts_packs, wait: bool = True, notices: list[str] | None = None) -> SpeechRouter:
+    """Every installed voice engine, each language defaulting to the voice its measured figures favour.
+
+    Piper and Kokoro load in the speech worker process (``tolk.models.speech_worker``), started here; ``wait``:
+    return once it is ready (else it finishes loading in the background; ``settle_voices``). A voice that does
+    not load there is left out (a line added to ``notices``). Close the router to stop the worker."""
+    piper, kokoro, specs = {}, None, []
+    worker = SpeechWorker(specs)
     for pack in tts_packs:
-        try:
-            if pack.manifest.engine is Engine.PIPER:
-                voice = PiperTts(pack.path, pack.manifest)
-                for code in pack.manifest.languages:
-                    piper.setdefault(code, voice)
-            elif pack.manifest.engine is Engine.KOKORO and kokoro is None:
-                engine = KokoroTts(pack.path, pack.manifest)
-                log.info("Kokoro voices ready (warm-up %.2f s)", engine.warm_up())
-                kokoro = engine
-        except Exception as err:  # noqa: BLE001 - any failure to open an optional voice leaves only it out
-            if notices is None:
-                raise
-            notices.append(_left_out(pack.id, err))
+        if pack.manifest.engine is Engine.PIPER:
+            name = f"piper:{pack.id}"
+            for code in pack.manifest.languages:
+                if code not in piper:
+                    piper[code] = WorkerVoice(worker, name)
+                    if name not in (spec.name for spec in specs):
+                        specs.append(EngineSpec(name, "piper", str(pack.path), pack_id=pack.id))
+        elif pack.manifest.engine is Engine.KOKORO and kokoro is None:
+            voices = {code: [Path(name).stem for name in files]
+                      for code, files in pack.manifest.settings["voices"].items()}
+            kokoro = WorkerVoice(worker, "kokoro", voices)
+            specs.append(EngineSpec("kokoro", "kokoro", str(pack.path), pack_id=pack.id))
+    worker.specs = specs
+    if specs:
+        worker.start()
     try:
         espeak = EspeakTts()
     except TtsError as err:
         log.warning("%s", err)
         espeak = None
-    router = SpeechRouter(piper, espeak, kokoro)
-    router.defaults = default_voices({lang.code: router.options(lang.code) for lang in languages.LANGUAGES})
+    router = SpeechRouter(piper, espeak, kokoro, worker=worker if specs else None)
+    if wait:
+        settle_voices(router, notices)
     return router
+
+
+def settle_voices(router: SpeechRouter, notices: list[str] | None = None) -> None:
+    """Once the speech worker has loaded: an engine that did not load there is no option (its languages speak
+    with the next one, and ``notices`` gets a line naming its pack), and each language's default comes from the
+    figures of the options that remain."""
+    if router.worker is not None:
+        if not router.worker.wait_ready():
+            log.error("the speech worker is not ready: espeak-ng speaks until it is")
+        failed = router.worker.failed
+        if notices is not None:
+            notices.extend(_left_out(spec.pack_id or spec.name, failed[spec.name])
+                           for spec in router.worker.specs if spec.name in failed)
+        router.piper_voices = {code: v for code, v in router.piper_voices.items() if v.engine not in failed}
+        if router.kokoro is not None and router.kokoro.engine in failed:
+            router.kokoro = None
+    router.defaults = default_voices({lang.code: router.options(lang.code) for lang in languages.LANGUAGES})

@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     MT_FAILED = "MT-FAILED", "Translation failed.", TRY_AGAIN
     TTS_FAILED = "TTS-FAILED", "Speech synthesis failed.", TRY_AGAIN
     TTS_MISSING = "TTS-MISSING", "No voice for this language.", "Install espeak-ng or a voice pack."
+    TTS_CRASHED = "TTS-CRASHED", "The voice engine crashed on this text.", "Press a talk button to go on; it restarted."
     # audio
     AUDIO_DEVICE = "AUDIO-DEVICE", "Audio device problem.", "Check the microphone and speaker; Tolk checks again."
     AUDIO_NO_MIC = "AUDIO-NO-MIC", "No microphone found.", "Plug in a microphone; Tolk checks again."

@@ -4,6 +4,10 @@ Every engine yields one ``Speech`` chunk per sentence so playback can start afte
 the first sentence. A language with no neural voice speaks through espeak-ng and
 the chunk says so (``fallback=True``), for the screen to show. The Kokoro engine
 is in ``tts_kokoro``; ``SpeechRouter`` picks the engine per language.
+
+On the device the neural engines (native code fed arbitrary text) run in the speech worker process
+(``speech_client``): the router holds ``WorkerVoice`` proxies in their place and espeak-ng, a process per clause
+already, stays here as the fallback that speaks while the worker restarts.
 """
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from tolk.models import languages
+from tolk.models.espeak_text import safe_text
 from tolk.models.errors import ErrorCode, TolkError
 from tolk.models.manifest import Engine, PackManifest
 from tolk.models.pcm import to_float32
+from tolk.models.sentences import split_sentences
 from tolk.models.voice_choice import ESPEAK, KOKORO_PREFIX, PIPER, ordered_options
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ class Speech:
     sample_rate: int
     text: str
     fallback: bool  # True: espeak-ng, robotic
+    voice: str = ""  # the voice option that spoke ("kokoro:ef_dora", "piper", "espeak-ng")
 
 
 class Voice(Protocol):
@@ -57,7 +64,8 @@ class PiperTts:
 
     def speak(self, text: str, language: str) -> Iterator[Speech]:
         for chunk in self.voice.synthesize(text):
-            yield Speech(chunk.audio_float_array.astype(np.float32), chunk.sample_rate, text, fallback=False)
+            yield Speech(chunk.audio_float_array.astype(np.float32), chunk.sample_rate, text, fallback=False,
+                         voice=PIPER)
 
 
 class EspeakTts:
@@ -74,13 +82,17 @@ class EspeakTts:
         try:
             # the text goes through stdin, never argv: "-5 grados" must be spoken, not parsed as an option
             result = subprocess.run([self.binary, "-v", voice, "-s", str(self.words_per_minute), "--stdin", "--stdout"],
-                                    input=text.encode("utf-8"), capture_output=True, timeout=60, check=True)
+                                    input=safe_text(text).encode("utf-8"), capture_output=True, timeout=60, check=True)
+        except subprocess.CalledProcessError as err:
+            crashed = err.returncode < 0  # ended by a signal: an abort or a segfault on this text
+            raise TtsError(f"espeak-ng {'crashed' if crashed else 'failed'} for '{language}': {err}",
+                           code=ErrorCode.TTS_CRASHED if crashed else ErrorCode.TTS_FAILED) from err
         except (subprocess.SubprocessError, OSError) as err:
             raise TtsError(f"espeak-ng failed for '{language}': {err}") from err
         with wave.open(io.BytesIO(result.stdout)) as wav:
             rate = wav.getframerate()
             audio = to_float32(wav.readframes(wav.getnframes()))
-        yield Speech(audio, rate, text, fallback=True)
+        yield Speech(audio, rate, text, fallback=True, voice=ESPEAK)
 
 
 class SpeechRouter:
@@ -91,13 +103,19 @@ class SpeechRouter:
     intelligibility and speed (``tolk.models.voice_choice``), else Piper, Kokoro, espeak-ng in that order.
     """
 
-    def __init__(self, piper_voices: dict[str, PiperTts], espeak: EspeakTts | None, kokoro=None,
-                 defaults: dict[str, str] | None = None) -> None:
-        self.piper_voices = piper_voices
+    def __init__(self, piper_voices: dict[str, Voice], espeak: EspeakTts | None, kokoro=None,
+                 defaults: dict[str, str] | None = None, worker=None) -> None:
+        self.piper_voices = piper_voices  # PiperTts, or WorkerVoice proxies
         self.espeak = espeak
-        self.kokoro = kokoro  # a KokoroTts, or None
+        self.kokoro = kokoro  # a KokoroTts or a WorkerVoice with its ``voices``, or None
         self.defaults = dict(defaults or {})
         self.chosen: dict[str, str] = {}
+        self.worker = worker  # the speech worker the proxies speak through (closed with the router), or None
+
+    def close(self) -> None:
+        """Stop the speech worker, if the voices speak through one."""
+        if self.worker is not None:
+            self.worker.close()
 
     def options(self, language: str) -> list[str]:
         code = languages.get(language).code
@@ -140,16 +158,33 @@ class SpeechRouter:
         return self.espeak.speak(text, code)
 
     def _neural_or_espeak(self, chunks: Iterator[Speech], text: str, code: str) -> Iterator[Speech]:
-        """``chunks``; if the neural voice fails before its first chunk, the same text from espeak-ng (logged): the
-        listener still hears the translation. A failure later, or with no espeak-ng, is raised."""
+        """``chunks``; if the neural voice fails (an error, or its worker crashed), espeak-ng speaks what it had not
+        said yet (logged): the listener still hears the translation. With no espeak-ng the failure is raised."""
+        said: list[str] = []
         try:
-            first = next(chunks, None)
+            for speech in chunks:
+                said.append(speech.text)
+                yield speech
         except Exception as err:  # noqa: BLE001 - any engine failure: fall back, say why in the log
             if self.espeak is None:
                 raise
-            log.error("neural voice for '%s' failed (%s: %s); speaking with espeak-ng", code, type(err).__name__, err)
-            yield from self.espeak.speak(text, code)
-            return
-        if first is not None:
-            yield first
-            yield from chunks
+            rest = unsaid(text, said)
+            log.error("neural voice for '%s' failed (%s: %s); espeak-ng speaks %s", code, type(err).__name__, err,
+                      "the clause" if rest == text else f"its last {len(rest)} characters")
+            if rest:
+                yield from self.espeak.speak(rest, code)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # left early (a cancelled turn): the engine stops too
+
+
+def unsaid(text: str, said: list[str]) -> str:
+    """What of ``text`` a voice had not started when it failed, from the sentences its chunks carried (``said``):
+    the sentences after the last one heard; all of ``text`` if none was heard or the chunks do not tell."""
+    if not said:
+        return text
+    sentences = split_sentences(text)
+    if said[-1] not in sentences:
+        return text  # Piper's chunks carry the whole text: say it again rather than lose its end
+    return " ".join(sentences[sentences.index(said[-1]) + 1:])

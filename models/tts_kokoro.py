@@ -23,6 +23,7 @@ from tolk.models.kokoro import MAX_PHONEMES, SAMPLE_RATE, KokoroModel
 from tolk.models.manifest import Engine, PackManifest
 from tolk.models.sentences import split_sentences
 from tolk.models.tts import Speech, TtsError
+from tolk.models.voice_choice import KOKORO_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,8 @@ class KokoroTts:
         if not names or (voice is not None and voice not in names):
             raise TtsError(f"the Kokoro pack has no voice {voice or ''} for '{code}' (has: {', '.join(names)})",
                            code=ErrorCode.TTS_MISSING)
-        style = self.style(voice or names[0])
+        voice = voice or names[0]
+        style = self.style(voice)
         first = True
         for sentence in split_sentences(text):
             phonemes = self.phonemes(sentence, code)
@@ -140,4 +142,5 @@ class KokoroTts:
                         log.info("nothing sayable in %s", logtext.said(piece[:40]))
                         continue
                     raise
-                yield Speech(trim_silence(audio, self.sample_rate), self.sample_rate, sentence, fallback=False)
+                yield Speech(trim_silence(audio, self.sample_rate), self.sample_rate, sentence, fallback=False,
+                             voice=KOKORO_PREFIX + voice)

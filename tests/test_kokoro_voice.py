@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import need_module
 from tolk.models.errors import ErrorCode, TolkError
 from tolk.models.manifest import PackManifest
-from tolk.models.tts import ESPEAK, PIPER, SpeechRouter
+from tolk.models.tts import ESPEAK, PIPER, Speech, SpeechRouter
 from tolk.models.voice_choice import VoiceFigures, choose, default_voices, load_figures
 
 SYMBOLS = "abcdefghijklmnopqrstuvwxyzˈ ,.?!"
@@ -91,7 +91,11 @@ class _Engine:
 
     def speak(self, text, language, voice=None):
         self.said.append((text, language, voice))
-        return iter([self.name])
+        return iter([Speech(np.zeros(8, dtype=np.float32), 16000, text, fallback=self.name == "espeak", voice=self.name)])
+
+
+def _voices(chunks):
+    return [speech.voice for speech in chunks]
 
 
 def test_router_options_defaults_and_a_persons_choice():
@@ -100,10 +104,10 @@ def test_router_options_defaults_and_a_persons_choice():
     router = SpeechRouter({"en": piper}, espeak, kokoro, defaults={"es": "kokoro:em_alex", "en": "kokoro:af_heart"})
     assert router.options("es") == ["kokoro:ef_dora", "kokoro:em_alex", ESPEAK]
     assert router.options("en") == [PIPER, "kokoro:af_heart", ESPEAK] and router.options("de") == [ESPEAK]
-    assert list(router.speak("hola", "es")) == ["kokoro"] and kokoro.said[-1] == ("hola", "es", "em_alex")
+    assert _voices(router.speak("hola", "es")) == ["kokoro"] and kokoro.said[-1] == ("hola", "es", "em_alex")
     assert router.option("de") == ESPEAK and router.is_fallback("de") and not router.is_fallback("es")
     router.choose("en", PIPER)
-    assert list(router.speak("hi", "en")) == ["piper"]
+    assert _voices(router.speak("hi", "en")) == ["piper"]
     router.choose("en", None)
     assert router.option("en") == "kokoro:af_heart"
     with pytest.raises(TolkError) as err:
@@ -154,7 +158,7 @@ def test_a_failing_neural_voice_falls_back_to_espeak_for_that_text(caplog):
 
     espeak = _Engine("espeak")
     router = SpeechRouter({}, espeak, Broken("kokoro", {"es": ["ef_dora"]}))
-    assert list(router.speak("hola", "es")) == ["espeak"] and espeak.said == [("hola", "es", None)]
+    assert _voices(router.speak("hola", "es")) == ["espeak"] and espeak.said == [("hola", "es", None)]
     assert "bad allocation" in caplog.text
     with pytest.raises(RuntimeError):
         list(SpeechRouter({}, None, Broken("kokoro", {"es": ["ef_dora"]})).speak("hola", "es"))

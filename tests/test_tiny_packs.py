@@ -56,8 +56,11 @@ def test_tiny_kokoro_reuses_the_real_vocabulary_and_speaks_spanish(real_store, t
     real_vocab = real_store.root / KOKORO_82M.id / "vocab.json"
     assert (kokoro.path / "vocab.json").read_bytes() == real_vocab.read_bytes()
     router = load_voices([p for p in tiny_store.installed() if p.manifest.kind is Kind.TTS])
-    assert router.option("en") == "piper" and router.option("es") == "kokoro:tiny_voice"
-    speech = list(router.speak("¿Dónde está la estación de tren?", "es"))
+    try:
+        assert router.option("en") == "piper" and router.option("es") == "kokoro:tiny_voice"
+        speech = list(router.speak("¿Dónde está la estación de tren?", "es"))
+    finally:
+        router.close()  # the speech worker
     assert speech and not any(s.fallback for s in speech)
     assert {s.sample_rate for s in speech} == {24000} and sum(s.audio.size for s in speech) > 0
 

@@ -532,9 +532,9 @@ def _fmt(data: dict) -> str:
 
 
 def _turn_reply(events: list[ev.Event], voices=None) -> Reply:
-    """The turn as a reply: what was heard, the translation and (``speech``) how it was spoken: the voice option the
-    router picks for the target language (``voices``, a SpeechRouter) and the audio chunks (a neural voice that failed
-    shows as ``fallback``: espeak-ng spoke instead)."""
+    """The turn as a reply: what was heard, the translation and (``speech``) how it was spoken: the voice that spoke
+    (as the audio chunks name it; else the option the router picks for the target language, ``voices``) and the
+    audio chunks (a neural voice that failed shows as ``fallback`` and its voice as espeak-ng, which spoke instead)."""
     error = next((e for e in events if isinstance(e, ev.TurnError)), None)
     if error:
         return fail(error.code, error.message)
@@ -546,8 +546,9 @@ def _turn_reply(events: list[ev.Event], voices=None) -> Reply:
     data = {"translation": translation, "language": target}
     audio = [e for e in events if isinstance(e, ev.AudioOut)]
     if audio:
+        spoken = ev.spoken_voices(events)  # the voice that spoke (espeak-ng when the neural one fell back)
         option = voices.option(target) if voices is not None and target and hasattr(voices, "option") else None
-        data["speech"] = {"voice": option, "chunks": len(audio),
+        data["speech"] = {"voice": ", ".join(spoken) if spoken else option, "chunks": len(audio),
                           "seconds": round(sum(a.samples.size / a.sample_rate for a in audio), 2),
                           "sample_rate": audio[0].sample_rate, "fallback": any(a.fallback_voice for a in audio)}
     text = translation

@@ -3,7 +3,8 @@
 Per piece of text between clause marks (punctuation.py) the espeak voice gives IPA with ``^`` tying the letters
 of one phoneme; the tied pairs Kokoro v1.0 has one symbol for are replaced (the mapping misaki's EspeakG2P
 applies, restated here), then ties and espeak's hyphens go. English gets the usual espeak → Kokoro US fix-ups.
-Small text fixes before espeak: a minus sign before a number is written out (espeak drops it in es, fr, hi);
+Small text fixes before espeak: runs of dotted letters that abort espeak-ng 1.51 are spaced out (espeak_text.py);
+a minus sign before a number is written out (espeak drops it in es, fr, hi);
 French "9 h 30" becomes 9:30 (espeak reads the h as the letter).
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
+from tolk.models.espeak_text import safe_text
 from tolk.models.g2p.espeak_lib import TIE, library
 from tolk.models.g2p.punctuation import join_pieces, split_clauses
 
@@ -64,7 +66,7 @@ def to_kokoro(ipa: str, language: str) -> str:
 def phonemize(text: str, language: str) -> str:
     """Kokoro phonemes for ``text`` in ``language`` (one of :data:`VOICES`), clause punctuation kept."""
     voice = VOICES[language]
-    text = _MINUS.sub(MINUS[language] + " ", text)
+    text = _MINUS.sub(MINUS[language] + " ", safe_text(text))
     if language == "fr":
         text = _FRENCH_HOUR.sub(r"\1 heures", _FRENCH_HOURS.sub(r"\1:\2", text))
     engine = library()

@@ -72,3 +72,27 @@ def test_real_text_with_marks_or_symbols_is_not_empty(text):
     events = interp.translate_text(text, "en", "es").collect(timeout=10)
     assert not [e for e in events if type(e).__name__ == "TurnError"] and translator.calls
     interp.close()
+
+
+@pytest.mark.real_models
+def test_the_espeak_abort_text_is_translated_and_spoken(capsys, caplog, real_store):
+    """Issue 21's repro: 120 letter-dot pairs made libespeak-ng 1.51 abort inside the process (rc 134, "stack
+    smashing detected"). Now the run is spaced out before espeak-ng sees it, and espeak-ng runs in the speech
+    worker anyway: rc 0, the translation printed and spoken by Kokoro, the worker never crashed."""
+    import logging
+
+    from tolk.device.cli import main
+
+    need_espeak()
+    caplog.set_level(logging.INFO)
+    code = main(["translate", "The password is " + "x." * 120, "--from", "en", "--to", "es"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "x" in out.lower() and "error" not in err, (out, err)
+    assert "a run of dotted letters was spaced out" in caplog.text  # the cut, in the worker's relayed log
+    assert "killed by" not in caplog.text and "espeak-ng speaks" not in caplog.text  # the neural voice spoke it
+
+
+def test_espeak_speaks_the_abort_text():
+    need_espeak()
+    (speech,) = list(EspeakTts().speak("La clave es " + "x." * 120, "es"))  # the command aborted on it before
+    assert speech.voice == "espeak-ng" and speech.audio.size > speech.sample_rate * 0.5
