@@ -12,11 +12,11 @@ import logging
 import os
 import time
 from threading import Event
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
-from tolk.models import guard, languages
+from tolk.models import guard, languages, prompt_wording
 from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, ClauseCutter
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.manifest import Engine, PackManifest
@@ -42,6 +42,7 @@ class Translation:
     tokens_in: int
     tokens_out: int
     seconds: float
+    notice: bool = False  # the text is the notice (models/guard.py), said instead of an answer that was not a translation
 
 
 class Translator(Protocol):
@@ -143,9 +144,11 @@ class LlmTranslator:
             raise TranslationError(f"pack {manifest.id} is not an LLM translation pack")
         self.manifest = manifest
         self.tokenizer = TextTokenizer(manifest.path_of(pack_dir, manifest.settings.get("tokenizer", "tokenizer.json")))
-        self.template = environment().from_string(manifest.prompt.template)
-        self.stop = list(manifest.prompt.stop)
-        self.stop_ids = self.tokenizer.stop_ids(self.stop)
+        # the pack's chat format around the runtime's current wording (packs converted before it are upgraded)
+        self.template = environment().from_string(prompt_wording.upgrade(manifest.prompt.template))
+        self.stop_ids = self.tokenizer.stop_ids(list(manifest.prompt.stop))
+        # the answer also ends where the model closes the text block it echoes (prompt_wording: ``<text>``)
+        self.stop = [*manifest.prompt.stop, prompt_wording.TEXT_CLOSE]
         self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None
         self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                intra_threads=threads)
@@ -158,7 +161,9 @@ class LlmTranslator:
 
     def prompt_text(self, text: str, src: languages.Language, tgt: languages.Language,
                     context: Sequence[tuple[str, str]] = (), strict: bool = False) -> str:
-        plain = self.tokenizer.neutralise
+        def plain(value: str) -> str:
+            return prompt_wording.neutralise_tags(self.tokenizer.neutralise(value), WORD_JOINER)
+
         values = dict(source=src.english_name, target=tgt.english_name, source_native=src.native_name,
                       target_native=tgt.native_name, text=plain(text.strip()),
                       context=[(plain(a), plain(b)) for a, b in context])
@@ -166,7 +171,10 @@ class LlmTranslator:
         if not strict:
             return rendered
         stricter = self.template.render(**values, strict=True)
-        if stricter == rendered:
+        if stricter == rendered and prompt_wording.STRICT_AFTER in rendered:
+            stricter = rendered.replace(prompt_wording.STRICT_AFTER, prompt_wording.STRICT_AFTER
+                                        + prompt_wording.STRICT.format(target=tgt.english_name), 1)
+        elif stricter == rendered:
             stricter = rendered.replace(PLAIN_INSTRUCTION, STRICT_INSTRUCTION.format(target=tgt.english_name), 1)
         return stricter
 
@@ -217,8 +225,10 @@ class LlmTranslator:
         Stops at a stop token, at a blank line (the model is done translating), or when ``cancel`` is set.
 
         With the guard on, the first clause is held back until it is complete (the interpreter speaks nothing
-        before that either, so the listener waits no longer) and checked (script, refusal); a failed first clause
-        is dropped unsaid and the sentence is generated again with the strict prompt. The whole sentence is
+        before that either, so the listener waits no longer) and checked (script, refusal; every check when the
+        clause is the whole answer); a failed first clause is dropped unsaid and the sentence is generated again
+        with the strict prompt, whose first clause is checked in turn: when it is still not a translation, the
+        notice (models/guard.py) is the whole answer (MT-NOT-TRANSLATION in the log). The whole sentence is
         checked again at its end, for the log only: what was said cannot be unsaid."""
         src, tgt = _check_languages(self.manifest, source, target)
         head, rest = self.split_prompt(text, src, tgt, context)
@@ -226,13 +236,8 @@ class LlmTranslator:
         if not self.guard:
             yield from pieces
             return
-        held, cutter, finished = "", ClauseCutter(first_min_chars=FIRST_CLAUSE_MIN_CHARS), True
         try:
-            for piece in pieces:
-                held += piece
-                if cutter.feed(piece):
-                    finished = False
-                    break
+            held, finished = _first_clause(pieces)
             verdict = guard.check(text, held, src.code, tgt.code, final=finished)
             strict = self.strict_prompt_tokens(text, src, tgt) if not verdict.ok else None
             if strict is not None:
@@ -241,7 +246,15 @@ class LlmTranslator:
                             ", ".join(verdict.problems), text[:80], held[:80])
                 pieces.close()
                 pieces = self._stream_tokens(text, tgt, None, strict, cancel)
-                held = ""
+                held, finished = _first_clause(pieces)
+                verdict = guard.check(text, held, src.code, tgt.code, final=finished)
+            if cancel is not None and cancel.is_set():
+                return
+            if verdict.not_translation:
+                log.warning("still not a translation (%s): %r -> %r; saying the notice instead (%s)",
+                            ", ".join(verdict.problems), text[:80], held[:80], ErrorCode.MT_NOT_TRANSLATION)
+                yield guard.notice(tgt.code)
+                return
             said = held
             if held:
                 yield held
@@ -273,6 +286,9 @@ class LlmTranslator:
                     continue  # half of a multi-byte character: wait for the rest
                 cleaned = _cut_at_stop(decoded, self.stop)
                 decoded = (decoded if cleaned is None else cleaned).lstrip()
+                if cleaned is None and decoded and prompt_wording.TEXT_OPEN.startswith(decoded):
+                    continue  # maybe the start of an echoed "<text>": wait for the next token
+                decoded = _drop_open_tag(decoded)
                 if len(decoded) > len(sent):
                     # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
                     common = len(os.path.commonprefix([sent, decoded]))
@@ -314,22 +330,41 @@ class LlmTranslator:
     def _retry_non_translations(self, texts: Sequence[str], lengths: list[int], out: list[Translation],
                                 src: languages.Language, tgt: languages.Language, cancel: Event | None,
                                 started: float) -> list[Translation]:
-        """Each answer the guard rejects generated once more with the strict prompt; the lighter failure is kept."""
+        """Each answer the guard rejects generated once more with the strict prompt; the lighter failure is kept, and
+        one that is still not a translation (models/guard.py: NOT_A_TRANSLATION) becomes the notice."""
         verdicts = [guard.check(t, r.text, src.code, tgt.code) for t, r in zip(texts, out)]
         redo = [i for i, v in enumerate(verdicts) if not v.ok and self.strict_prompt_tokens(texts[i], src, tgt)]
-        if not redo:
-            return out
-        self.retries += len(redo)
-        again = self._generate([texts[i] for i in redo], [self.strict_prompt_tokens(texts[i], src, tgt) for i in redo],
-                               [lengths[i] for i in redo], src, tgt, cancel, started)
         out = list(out)
-        for i, second in zip(redo, again):
-            verdict = guard.check(texts[i], second.text, src.code, tgt.code)
-            log.warning("not a translation (%s): %r -> %r; strict retry (%s) -> %r", ", ".join(verdicts[i].problems),
-                        texts[i][:80], out[i].text[:80], ", ".join(verdict.problems) or "ok", second.text[:80])
-            if verdict.weight <= verdicts[i].weight:
-                out[i] = second
+        if redo:
+            self.retries += len(redo)
+            again = self._generate([texts[i] for i in redo],
+                                   [self.strict_prompt_tokens(texts[i], src, tgt) for i in redo],
+                                   [lengths[i] for i in redo], src, tgt, cancel, started)
+            for i, second in zip(redo, again):
+                verdict = guard.check(texts[i], second.text, src.code, tgt.code)
+                log.warning("not a translation (%s): %r -> %r; strict retry (%s) -> %r",
+                            ", ".join(verdicts[i].problems), texts[i][:80], out[i].text[:80],
+                            ", ".join(verdict.problems) or "ok", second.text[:80])
+                if verdict.weight <= verdicts[i].weight:
+                    out[i], verdicts[i] = second, verdict
+        if cancel is not None and cancel.is_set():
+            return out
+        for i, verdict in enumerate(verdicts):
+            if verdict.not_translation:
+                log.warning("still not a translation (%s): %r -> %r; saying the notice instead (%s)",
+                            ", ".join(verdict.problems), texts[i][:80], out[i].text[:80], ErrorCode.MT_NOT_TRANSLATION)
+                out[i] = replace(out[i], text=guard.notice(tgt.code), notice=True)
         return out
+
+
+def _first_clause(pieces: Iterator[str]) -> tuple[str, bool]:
+    """The text of ``pieces`` up to the end of its first clause, and whether that was the whole answer."""
+    held, cutter = "", ClauseCutter(first_min_chars=FIRST_CLAUSE_MIN_CHARS)
+    for piece in pieces:
+        held += piece
+        if cutter.feed(piece):
+            return held, False
+    return held, True
 
 
 def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
@@ -338,12 +373,17 @@ def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
     return text[: min(cuts)].rstrip() if cuts else None
 
 
+def _drop_open_tag(text: str) -> str:
+    """``text`` without a leading ``<text>`` that the model echoed from the prompt."""
+    return text[len(prompt_wording.TEXT_OPEN):].lstrip() if text.startswith(prompt_wording.TEXT_OPEN) else text
+
+
 def clean_output(text: str, stop: Sequence[str]) -> str:
-    """Trim the model's answer to the translation: first paragraph, no stop strings."""
+    """Trim the model's answer to the translation: first paragraph, no stop strings, no echoed ``<text>``."""
     text = text.replace(WORD_JOINER, "")
     for s in stop:
         text = text.split(s)[0]
-    return text.strip().split("\n\n")[0].strip()
+    return _drop_open_tag(text.strip()).split("\n\n")[0].strip()
 
 
 class Seq2SeqTranslator:
