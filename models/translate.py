@@ -269,13 +269,29 @@ class LlmTranslator:
                 log.warning("translation spoken with problems (%s): %r -> %r", ", ".join(late.problems),
                             text[:80], said[:80])
 
+    def stops_for(self, text: str) -> list[str]:
+        """Where an answer to ``text`` ends: the pack's stop strings, and a line break when the text has none (the
+        translation of one line is one line; what follows is the model going on: "Arabic text:" over and over)."""
+        return self.stop if "\n" in text.strip() else [*self.stop, "\n"]
+
     def _stream_tokens(self, text: str, tgt: languages.Language, head: list[str] | None, rest: list[str],
                        cancel: Event | None) -> Iterator[str]:
         steps = self.generator.generate_tokens(
             rest, max_length=output_bound(len(self.tokenizer.tokens(text)), tgt), sampling_topk=1,
             end_token=self.stop_ids or None, static_prompt=head, cache_static_prompt=head is not None)
         ids: list[int] = []
-        sent = ""
+        sent = decoded = ""
+        stops = self.stops_for(text)
+
+        def news(visible: str) -> str:
+            # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
+            nonlocal sent
+            if len(visible) <= len(sent):
+                return ""
+            common = len(os.path.commonprefix([sent, visible]))
+            piece, sent = visible[max(common, len(sent)):], visible
+            return piece
+
         try:
             for step in steps:
                 if cancel is not None and cancel.is_set():
@@ -284,19 +300,21 @@ class LlmTranslator:
                 decoded = self.tokenizer.decode(ids).replace(WORD_JOINER, "")
                 if decoded.endswith("\ufffd"):
                     continue  # half of a multi-byte character: wait for the rest
-                cleaned = _cut_at_stop(decoded, self.stop)
-                decoded = (decoded if cleaned is None else cleaned).lstrip()
-                if cleaned is None and decoded and prompt_wording.TEXT_OPEN.startswith(decoded):
+                decoded = decoded.lstrip()
+                if decoded and prompt_wording.TEXT_OPEN.startswith(decoded):
                     continue  # maybe the start of an echoed "<text>": wait for the next token
                 decoded = _drop_open_tag(decoded)
-                if len(decoded) > len(sent):
-                    # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
-                    common = len(os.path.commonprefix([sent, decoded]))
-                    piece, sent = decoded[max(common, len(sent)):], decoded
-                    if piece:
-                        yield piece
+                cleaned = _cut_at_stop(decoded, stops)
+                decoded = decoded if cleaned is None else cleaned
+                # the end of the text that may still become a stop string ("\n</te") waits for the next token
+                piece = news(decoded if cleaned is not None else _settled(decoded, stops))
+                if piece:
+                    yield piece
                 if cleaned is not None:
                     return
+            piece = news(decoded.rstrip())  # generation ended without a stop string: the rest is settled
+            if piece:
+                yield piece
         finally:
             steps.close()  # stops CTranslate2's decoding at its next step
 
@@ -323,7 +341,7 @@ class LlmTranslator:
         out = []
         for text, n_in, result in zip(texts, lengths, results):
             ids = result.sequences_ids[0]
-            out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stop), src.code, tgt.code,
+            out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stops_for(text)), src.code, tgt.code,
                                    n_in, len(ids), seconds))
         return out
 
@@ -367,6 +385,13 @@ def _first_clause(pieces: Iterator[str]) -> tuple[str, bool]:
     return held, True
 
 
+def _settled(text: str, stop: Sequence[str]) -> str:
+    """``text`` without its end that may be the beginning of a stop string, and without trailing line breaks
+    (what follows them may be a stop string: "\n</text>")."""
+    held = max((k for s in stop for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+    return text[: len(text) - held].rstrip() if held else text.rstrip("\n")
+
+
 def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
     """``text`` up to the first stop string or blank line, or None when it holds neither yet."""
     cuts = [text.find(s) for s in (*stop, "\n\n") if s and s in text]
@@ -380,10 +405,10 @@ def _drop_open_tag(text: str) -> str:
 
 def clean_output(text: str, stop: Sequence[str]) -> str:
     """Trim the model's answer to the translation: first paragraph, no stop strings, no echoed ``<text>``."""
-    text = text.replace(WORD_JOINER, "")
+    text = _drop_open_tag(text.replace(WORD_JOINER, "").strip())
     for s in stop:
         text = text.split(s)[0]
-    return _drop_open_tag(text.strip()).split("\n\n")[0].strip()
+    return text.strip().split("\n\n")[0].strip()
 
 
 class Seq2SeqTranslator:
