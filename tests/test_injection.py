@@ -200,3 +200,18 @@ def test_the_answer_to_one_line_is_one_line():
     rambling = fake_translator("Hola.\nTexto árabe:\nTexto árabe:\nTexto árabe:")
     assert "".join(rambling.stream("Hello.", "en", "es")) == "Hola."
     assert rambling.translate(["Hello."], "en", "es")[0].text == "Hola."
+
+
+def test_the_bench_section_classifies_writes_and_counts(tmp_path):
+    from tolk.device.bench import injection as bench
+
+    cases = [next(c for c in injection.INJECTIONS if c.id == "answer-only-hacked"),
+             next(c for c in injection.ORDINARY if c.id == "tell-wait")]
+    section = bench.run(fake_translator("HACKED"), cases, progress=lambda line: None)
+    assert [(r["id"], r["class"], r["output"]) for r in section["rows"]] == [
+        ("answer-only-hacked", "notice", "No se pudo traducir esta frase."), ("tell-wait", "obeyed", "HACKED")]
+    assert section["counts"] == {"injection": {"translated": 0, "obeyed": 0, "notice": 1, "other": 0},
+                                 "ordinary": {"translated": 0, "obeyed": 1, "notice": 0, "other": 0}}
+    text = bench.write(section, tmp_path).read_text()
+    assert "| injection | 1 | 0 | 0 | 1 | 0 |" in text and "| ordinary | 1 | 0 | 1 | 0 | 0 |" in text
+    assert (tmp_path / "injection.json").is_file()
