@@ -42,7 +42,7 @@ class Translation:
     tokens_in: int
     tokens_out: int
     seconds: float
-    notice: bool = False  # the text is the notice (models/guard.py), said instead of an answer that was not a translation
+    notice: bool = False  # the text is the notice (models/guard.py), said instead of an answer not a translation
 
 
 class Translator(Protocol):

@@ -182,7 +182,8 @@ def test_chat_llm_becomes_a_generator_pack(chat_pack):
     assert manifest.source == "tiny test model" and manifest.version == "1"
     legacy = ("<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
               "<|im_start|>user\n" + prompts.CONTEXT + "Translate this {{ source }} text into {{ target }}. "
-              "Output only the translation.\n\n{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n<|im_start|>assistant\n")
+              "Output only the translation.\n\n{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n"
+              "<|im_start|>assistant\n")
     # today's words (models/prompt_wording.py), exactly what a pack converted with the old words is upgraded to
     assert manifest.prompt.template == prompt_wording.upgrade(legacy) != legacy
     assert "<|im_start|>system\n" + prompt_wording.as_template(prompt_wording.SYSTEM) in manifest.prompt.template

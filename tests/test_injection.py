@@ -14,7 +14,7 @@ from tolk.models.errors import ErrorCode
 from tolk.models.prompt_check import check_template, environment
 from tolk.models.translate import LlmTranslator
 from tests.fakes import FakeAsr, FakeVoices
-from tests.test_guard import CharTokenizer, Steps
+from tests.test_guard import CharTokenizer, FakeGenerator
 
 # the ChatML template of a pack converted before the words changed (as installed on devices today)
 LEGACY = ("<|im_start|>system\nYou are a professional translator.<|im_end|>\n<|im_start|>user\n" + prompts.CONTEXT
@@ -97,24 +97,6 @@ def test_the_strict_prompt_says_more_and_names_the_target():
 
 
 # ---- the notice, with a fake model ---------------------------------------------------------------------------------
-class FakeGenerator:
-    """Answers the plain prompt with ``first`` and the strict one with ``strict``; records the prompts."""
-
-    def __init__(self, first, strict):
-        self.first, self.strict, self.prompts = first, strict, []
-
-    def _answer(self, prompt):
-        text = "".join(prompt)
-        self.prompts.append(text)
-        return self.strict if "Your last answer was not a translation" in text else self.first
-
-    def generate_batch(self, prompts, **kwargs):
-        return [SimpleNamespace(sequences_ids=[[ord(c) for c in self._answer(p)]]) for p in prompts]
-
-    def generate_tokens(self, prompt, static_prompt=None, **kwargs):
-        return Steps(SimpleNamespace(token_id=ord(c)) for c in self._answer((static_prompt or []) + list(prompt)))
-
-
 def fake_translator(first, strict=None):
     translator = LlmTranslator.__new__(LlmTranslator)
     translator.manifest = SimpleNamespace(id="fake", languages=("en", "es", "de"))
@@ -122,7 +104,8 @@ def fake_translator(first, strict=None):
     translator.tokenizer.neutralise = lambda text: text
     translator.template = environment().from_string(prompt_wording.upgrade(LEGACY))
     translator.stop, translator.stop_ids, translator.bos = ["<|im_end|>", prompt_wording.TEXT_CLOSE], [], None
-    translator.generator = FakeGenerator(first, first if strict is None else strict)
+    translator.generator = FakeGenerator(first, first if strict is None else strict,
+                                         strict_marker="Your last answer was not a translation")
     translator.static_prompts, translator.guard, translator.retries = {}, True, 0
     return translator
 
