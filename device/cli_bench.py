@@ -11,7 +11,7 @@ from tolk.models.errors import TolkError
 from tolk.models.store import PackStore
 
 SECTIONS = ("latency", "peers", "limits", "quality", "speech")
-ONLY_WHEN_NAMED = ("soak", "voices")
+ONLY_WHEN_NAMED = ("soak", "voices", "injection")
 # Upper bounds so a typo is refused up front, not hours in: a soak turn takes ~4 s here (10,000 turns ~11 h), a full
 # run is 5 timed runs per clip, the speech dev set has a few hundred prompts, and the UDHR has ~60 sentences.
 MAX_TURNS, MAX_RUNS, MAX_PROMPTS, MAX_SENTENCES = 10_000, 100, 1_000, 1_000
@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="fewer clips, runs and segments (< 10 minutes here)")
     p.add_argument("--runs", type=whole_argument(1, MAX_RUNS), help="timed runs per latency clip and for the HA peer (1 quick, 5 full)")
     p.add_argument("--only", nargs="+", choices=SECTIONS + ONLY_WHEN_NAMED,
-                   help="run only these sections (soak and voices: only when named, ~20 minutes and ~1 hour)")
+                   help="run only these sections (soak, voices and injection: only when named, ~20 minutes, ~1 hour "
+                        "and ~15 minutes)")
     p.add_argument("--turns", type=whole_argument(1, MAX_TURNS), default=300, help="soak: turns through the whole appliance")
     p.add_argument("--flores", type=Path, help="folder with FLORES-200 devtest files, for extra chrF rows")
     p.add_argument("--setup-peers", action="store_true", help="install the peers into .venv-peers first")
@@ -79,6 +80,12 @@ def run(args: argparse.Namespace) -> int:
         except TolkError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    if args.only and "injection" in args.only:
+        try:
+            run_injection(args.output / "injection", progress.step)
+        except TolkError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.only and set(args.only) <= set(ONLY_WHEN_NAMED):
         return 0
     if args.setup_peers:
@@ -108,5 +115,21 @@ def run_voices(args: argparse.Namespace, progress) -> None:
     path = measure(PackStore(paths.packs_dir()), args.output / "voices", sentences, progress,
                    figures_path=FIGURES_PATH if sentences >= DEFAULT_SENTENCES else None, command=command,
                    only=args.voice_languages)
+    print(path.read_text())
+    print(f"report: {path}")
+
+
+def run_injection(out: Path, progress) -> None:
+    """The prompt-injection set through the active translation pack (device/bench/injection.py)."""
+    from tolk.device.bench import injection
+    from tolk.models.errors import ErrorCode
+    from tolk.models.manifest import Kind
+    from tolk.models.selection import active_packs
+    from tolk.models.translate import load_translator
+
+    packs = [p for p in active_packs(PackStore(paths.packs_dir()).installed()) if p.manifest.kind is Kind.MT]
+    if not packs:
+        raise TolkError("no translation pack installed (tolk models install-defaults)", code=ErrorCode.PACK_MISSING)
+    path = injection.write(injection.run(load_translator(packs[0].path, packs[0].manifest), progress=progress), out)
     print(path.read_text())
     print(f"report: {path}")

@@ -102,6 +102,8 @@ def run_translate(args: argparse.Namespace) -> int:
     for sentence in ev.translated_sentences(events):
         print(sentence)
     for event in events:
+        if isinstance(event, ev.TranslationText) and event.notice is not None:
+            print(f"note: [{event.notice}] {event.notice.summary}", file=sys.stderr)
         if isinstance(event, ev.TurnError):
             print(f"error: [{event.code}] {event.message}", file=sys.stderr)
             return 2

@@ -54,6 +54,8 @@ class TranslationText(Event):
     language: str
     gap: str = ""  # what goes before it when the clauses are joined ("" for the first, " " between words)
     starts_sentence: bool = True
+    # MT-NOT-TRANSLATION when the text is the notice said instead of an answer that was not a translation
+    notice: ErrorCode | None = None
 
 
 def joined_translation(events: "list[Event]") -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from tolk.audio.clip import ASR_RATE
 from tolk.device import events as ev
 from tolk.device.turn import EarlyJob, EarlyTranslation, LiveTurn, PartialJob, Turn
-from tolk.models import languages, logtext
+from tolk.models import guard, languages, logtext
 from tolk.models.asr import Transcript, stable_prefix
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.language_choice import alternation_prior
@@ -405,8 +405,9 @@ class Interpreter:
         index = turn.clauses_said
         turn.clauses_said += 1
         gap = (" " if languages.get(target).spaced else "") if starts_sentence and index else clause.gap
+        notice = ErrorCode.MT_NOT_TRANSLATION if guard.is_notice(clause.text, target) else None
         turn.emit(ev.TranslationText(turn.id, index=index, text=clause.text, source_text=sentence,
-                                     language=target, gap=gap, starts_sentence=starts_sentence))
+                                     language=target, gap=gap, starts_sentence=starts_sentence, notice=notice))
         if "first_translation" not in timings:
             timings["first_translation"] = time.monotonic() - turn.created
         self._speak(turn, index, clause.text, target, timings)

@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     NO_SPEECH = "NO-SPEECH", "No speech heard.", "Hold the button while you speak."
     ASR_FAILED = "ASR-FAILED", "Speech recognition failed.", TRY_AGAIN
     MT_FAILED = "MT-FAILED", "Translation failed.", TRY_AGAIN
+    MT_NOT_TRANSLATION = ("MT-NOT-TRANSLATION", "The model answered or obeyed instead of translating; a notice was "
+                          "said instead of its answer.", "Say it again in other words.")
     TTS_FAILED = "TTS-FAILED", "Speech synthesis failed.", TRY_AGAIN
     TTS_MISSING = "TTS-MISSING", "No voice for this language.", "Install espeak-ng or a voice pack."
     TTS_CRASHED = "TTS-CRASHED", "The voice engine crashed on this text.", "Press a talk button to go on; it restarted."

@@ -12,11 +12,11 @@ import logging
 import os
 import time
 from threading import Event
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
-from tolk.models import guard, languages, logtext
+from tolk.models import guard, languages, logtext, prompt_wording
 from tolk.models.clauses import FIRST_CLAUSE_MIN_CHARS, ClauseCutter
 from tolk.models.errors import ErrorCode, TolkError, UnknownLanguageError
 from tolk.models.manifest import Engine, PackManifest
@@ -42,6 +42,7 @@ class Translation:
     tokens_in: int
     tokens_out: int
     seconds: float
+    notice: bool = False  # the text is the notice (models/guard.py), said instead of an answer not a translation
 
 
 class Translator(Protocol):
@@ -143,9 +144,11 @@ class LlmTranslator:
             raise TranslationError(f"pack {manifest.id} is not an LLM translation pack")
         self.manifest = manifest
         self.tokenizer = TextTokenizer(manifest.path_of(pack_dir, manifest.settings.get("tokenizer", "tokenizer.json")))
-        self.template = environment().from_string(manifest.prompt.template)
-        self.stop = list(manifest.prompt.stop)
-        self.stop_ids = self.tokenizer.stop_ids(self.stop)
+        # the pack's chat format around the runtime's current wording (packs converted before it are upgraded)
+        self.template = environment().from_string(prompt_wording.upgrade(manifest.prompt.template))
+        self.stop_ids = self.tokenizer.stop_ids(list(manifest.prompt.stop))
+        # the answer also ends where the model closes the text block it echoes (prompt_wording: ``<text>``)
+        self.stop = [*manifest.prompt.stop, prompt_wording.TEXT_CLOSE]
         self.bos = manifest.settings.get("bos_token") if manifest.settings.get("add_bos") else None
         self.generator = ctranslate2.Generator(str(pack_dir), device="cpu", compute_type=compute_type,
                                                intra_threads=threads)
@@ -158,7 +161,9 @@ class LlmTranslator:
 
     def prompt_text(self, text: str, src: languages.Language, tgt: languages.Language,
                     context: Sequence[tuple[str, str]] = (), strict: bool = False) -> str:
-        plain = self.tokenizer.neutralise
+        def plain(value: str) -> str:
+            return prompt_wording.neutralise_tags(self.tokenizer.neutralise(value), WORD_JOINER)
+
         values = dict(source=src.english_name, target=tgt.english_name, source_native=src.native_name,
                       target_native=tgt.native_name, text=plain(text.strip()),
                       context=[(plain(a), plain(b)) for a, b in context])
@@ -166,7 +171,10 @@ class LlmTranslator:
         if not strict:
             return rendered
         stricter = self.template.render(**values, strict=True)
-        if stricter == rendered:
+        if stricter == rendered and prompt_wording.STRICT_AFTER in rendered:
+            stricter = rendered.replace(prompt_wording.STRICT_AFTER, prompt_wording.STRICT_AFTER
+                                        + prompt_wording.STRICT.format(target=tgt.english_name), 1)
+        elif stricter == rendered:
             stricter = rendered.replace(PLAIN_INSTRUCTION, STRICT_INSTRUCTION.format(target=tgt.english_name), 1)
         return stricter
 
@@ -217,8 +225,10 @@ class LlmTranslator:
         Stops at a stop token, at a blank line (the model is done translating), or when ``cancel`` is set.
 
         With the guard on, the first clause is held back until it is complete (the interpreter speaks nothing
-        before that either, so the listener waits no longer) and checked (script, refusal); a failed first clause
-        is dropped unsaid and the sentence is generated again with the strict prompt. The whole sentence is
+        before that either, so the listener waits no longer) and checked (script, refusal; every check when the
+        clause is the whole answer); a failed first clause is dropped unsaid and the sentence is generated again
+        with the strict prompt, whose first clause is checked in turn: when it is still not a translation, the
+        notice (models/guard.py) is the whole answer (MT-NOT-TRANSLATION in the log). The whole sentence is
         checked again at its end, for the log only: what was said cannot be unsaid."""
         src, tgt = _check_languages(self.manifest, source, target)
         head, rest = self.split_prompt(text, src, tgt, context)
@@ -226,13 +236,8 @@ class LlmTranslator:
         if not self.guard:
             yield from pieces
             return
-        held, cutter, finished = "", ClauseCutter(first_min_chars=FIRST_CLAUSE_MIN_CHARS), True
         try:
-            for piece in pieces:
-                held += piece
-                if cutter.feed(piece):
-                    finished = False
-                    break
+            held, finished = _first_clause(pieces)
             verdict = guard.check(text, held, src.code, tgt.code, final=finished)
             strict = self.strict_prompt_tokens(text, src, tgt) if not verdict.ok else None
             if strict is not None:
@@ -242,7 +247,16 @@ class LlmTranslator:
                             logtext.said(held[:80], tgt.code))
                 pieces.close()
                 pieces = self._stream_tokens(text, tgt, None, strict, cancel)
-                held = ""
+                held, finished = _first_clause(pieces)
+                verdict = guard.check(text, held, src.code, tgt.code, final=finished)
+            if cancel is not None and cancel.is_set():
+                return
+            if verdict.not_translation:
+                log.warning("still not a translation (%s): %s -> %s; saying the notice instead (%s)",
+                            ", ".join(verdict.problems), logtext.said(text[:80], src.code),
+                            logtext.said(held[:80], tgt.code), ErrorCode.MT_NOT_TRANSLATION)
+                yield guard.notice(tgt.code)
+                return
             said = held
             if held:
                 yield held
@@ -257,13 +271,29 @@ class LlmTranslator:
                 log.warning("translation spoken with problems (%s): %s -> %s", ", ".join(late.problems),
                             logtext.said(text[:80], src.code), logtext.said(said[:80], tgt.code))
 
+    def stops_for(self, text: str) -> list[str]:
+        """Where an answer to ``text`` ends: the pack's stop strings, and a line break when the text has none (the
+        translation of one line is one line; what follows is the model going on: "Arabic text:" over and over)."""
+        return self.stop if "\n" in text.strip() else [*self.stop, "\n"]
+
     def _stream_tokens(self, text: str, tgt: languages.Language, head: list[str] | None, rest: list[str],
                        cancel: Event | None) -> Iterator[str]:
         steps = self.generator.generate_tokens(
             rest, max_length=output_bound(len(self.tokenizer.tokens(text)), tgt), sampling_topk=1,
             end_token=self.stop_ids or None, static_prompt=head, cache_static_prompt=head is not None)
         ids: list[int] = []
-        sent = ""
+        sent = decoded = ""
+        stops = self.stops_for(text)
+
+        def news(visible: str) -> str:
+            # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
+            nonlocal sent
+            if len(visible) <= len(sent):
+                return ""
+            common = len(os.path.commonprefix([sent, visible]))
+            piece, sent = visible[max(common, len(sent)):], visible
+            return piece
+
         try:
             for step in steps:
                 if cancel is not None and cancel.is_set():
@@ -272,16 +302,21 @@ class LlmTranslator:
                 decoded = self.tokenizer.decode(ids).replace(WORD_JOINER, "")
                 if decoded.endswith("\ufffd"):
                     continue  # half of a multi-byte character: wait for the rest
-                cleaned = _cut_at_stop(decoded, self.stop)
-                decoded = (decoded if cleaned is None else cleaned).lstrip()
-                if len(decoded) > len(sent):
-                    # Detokenising more ids can rewrite the tail (rarely); what was handed on stays said.
-                    common = len(os.path.commonprefix([sent, decoded]))
-                    piece, sent = decoded[max(common, len(sent)):], decoded
-                    if piece:
-                        yield piece
+                decoded = decoded.lstrip()
+                if decoded and prompt_wording.TEXT_OPEN.startswith(decoded):
+                    continue  # maybe the start of an echoed "<text>": wait for the next token
+                decoded = _drop_open_tag(decoded)
+                cleaned = _cut_at_stop(decoded, stops)
+                decoded = decoded if cleaned is None else cleaned
+                # the end of the text that may still become a stop string ("\n</te") waits for the next token
+                piece = news(decoded if cleaned is not None else _settled(decoded, stops))
+                if piece:
+                    yield piece
                 if cleaned is not None:
                     return
+            piece = news(decoded.rstrip())  # generation ended without a stop string: the rest is settled
+            if piece:
+                yield piece
         finally:
             steps.close()  # stops CTranslate2's decoding at its next step
 
@@ -308,30 +343,56 @@ class LlmTranslator:
         out = []
         for text, n_in, result in zip(texts, lengths, results):
             ids = result.sequences_ids[0]
-            out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stop), src.code, tgt.code,
+            out.append(Translation(clean_output(self.tokenizer.decode(ids), self.stops_for(text)), src.code, tgt.code,
                                    n_in, len(ids), seconds))
         return out
 
     def _retry_non_translations(self, texts: Sequence[str], lengths: list[int], out: list[Translation],
                                 src: languages.Language, tgt: languages.Language, cancel: Event | None,
                                 started: float) -> list[Translation]:
-        """Each answer the guard rejects generated once more with the strict prompt; the lighter failure is kept."""
+        """Each answer the guard rejects generated once more with the strict prompt; the lighter failure is kept, and
+        one that is still not a translation (models/guard.py: NOT_A_TRANSLATION) becomes the notice."""
         verdicts = [guard.check(t, r.text, src.code, tgt.code) for t, r in zip(texts, out)]
         redo = [i for i, v in enumerate(verdicts) if not v.ok and self.strict_prompt_tokens(texts[i], src, tgt)]
-        if not redo:
-            return out
-        self.retries += len(redo)
-        again = self._generate([texts[i] for i in redo], [self.strict_prompt_tokens(texts[i], src, tgt) for i in redo],
-                               [lengths[i] for i in redo], src, tgt, cancel, started)
         out = list(out)
-        for i, second in zip(redo, again):
-            verdict = guard.check(texts[i], second.text, src.code, tgt.code)
-            log.warning("not a translation (%s): %s -> %s; strict retry (%s) -> %s", ", ".join(verdicts[i].problems),
-                        logtext.said(texts[i][:80], src.code), logtext.said(out[i].text[:80], tgt.code),
-                        ", ".join(verdict.problems) or "ok", logtext.said(second.text[:80], tgt.code))
-            if verdict.weight <= verdicts[i].weight:
-                out[i] = second
+        if redo:
+            self.retries += len(redo)
+            again = self._generate([texts[i] for i in redo],
+                                   [self.strict_prompt_tokens(texts[i], src, tgt) for i in redo],
+                                   [lengths[i] for i in redo], src, tgt, cancel, started)
+            for i, second in zip(redo, again):
+                verdict = guard.check(texts[i], second.text, src.code, tgt.code)
+                log.warning("not a translation (%s): %s -> %s; strict retry (%s) -> %s", ", ".join(verdicts[i].problems),
+                            logtext.said(texts[i][:80], src.code), logtext.said(out[i].text[:80], tgt.code),
+                            ", ".join(verdict.problems) or "ok", logtext.said(second.text[:80], tgt.code))
+                if verdict.weight <= verdicts[i].weight:
+                    out[i], verdicts[i] = second, verdict
+        if cancel is not None and cancel.is_set():
+            return out
+        for i, verdict in enumerate(verdicts):
+            if verdict.not_translation:
+                log.warning("still not a translation (%s): %s -> %s; saying the notice instead (%s)",
+                            ", ".join(verdict.problems), logtext.said(texts[i][:80], src.code),
+                            logtext.said(out[i].text[:80], tgt.code), ErrorCode.MT_NOT_TRANSLATION)
+                out[i] = replace(out[i], text=guard.notice(tgt.code), notice=True)
         return out
+
+
+def _first_clause(pieces: Iterator[str]) -> tuple[str, bool]:
+    """The text of ``pieces`` up to the end of its first clause, and whether that was the whole answer."""
+    held, cutter = "", ClauseCutter(first_min_chars=FIRST_CLAUSE_MIN_CHARS)
+    for piece in pieces:
+        held += piece
+        if cutter.feed(piece):
+            return held, False
+    return held, True
+
+
+def _settled(text: str, stop: Sequence[str]) -> str:
+    """``text`` without its end that may be the beginning of a stop string, and without trailing line breaks
+    (what follows them may be a stop string: "\n</text>")."""
+    held = max((k for s in stop for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
+    return text[: len(text) - held].rstrip() if held else text.rstrip("\n")
 
 
 def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
@@ -340,9 +401,14 @@ def _cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
     return text[: min(cuts)].rstrip() if cuts else None
 
 
+def _drop_open_tag(text: str) -> str:
+    """``text`` without a leading ``<text>`` that the model echoed from the prompt."""
+    return text[len(prompt_wording.TEXT_OPEN):].lstrip() if text.startswith(prompt_wording.TEXT_OPEN) else text
+
+
 def clean_output(text: str, stop: Sequence[str]) -> str:
-    """Trim the model's answer to the translation: first paragraph, no stop strings."""
-    text = text.replace(WORD_JOINER, "")
+    """Trim the model's answer to the translation: first paragraph, no stop strings, no echoed ``<text>``."""
+    text = _drop_open_tag(text.replace(WORD_JOINER, "").strip())
     for s in stop:
         text = text.split(s)[0]
     return text.strip().split("\n\n")[0].strip()

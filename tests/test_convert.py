@@ -24,6 +24,7 @@ import ctranslate2  # noqa: E402
 
 from tolk.models.build.convert import QUANTIZATIONS, convert_model, estimate_ram_mb  # noqa: E402
 from tolk.models.build.convert import prompts  # noqa: E402
+from tolk.models import prompt_wording  # noqa: E402
 from tolk.models.errors import ConversionError  # noqa: E402
 from tolk.models.integrity import check_pack  # noqa: E402
 from tolk.models.manifest import Engine, Kind, PackManifest  # noqa: E402
@@ -179,10 +180,13 @@ def test_chat_llm_becomes_a_generator_pack(chat_pack):
     assert manifest.kind is Kind.MT and manifest.engine is Engine.CT2_GENERATOR
     assert manifest.languages == ("en", "es", "de") and manifest.license == "Apache-2.0"
     assert manifest.source == "tiny test model" and manifest.version == "1"
-    assert manifest.prompt.template == (
-        "<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
-        "<|im_start|>user\n" + prompts.CONTEXT + "Translate this {{ source }} text into {{ target }}. "
-        "Output only the translation.\n\n{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n<|im_start|>assistant\n")
+    legacy = ("<|im_start|>system\nYou are a professional translator.<|im_end|>\n"
+              "<|im_start|>user\n" + prompts.CONTEXT + "Translate this {{ source }} text into {{ target }}. "
+              "Output only the translation.\n\n{{ source }}: {{ text }}\n{{ target }}:<|im_end|>\n"
+              "<|im_start|>assistant\n")
+    # today's words (models/prompt_wording.py), exactly what a pack converted with the old words is upgraded to
+    assert manifest.prompt.template == prompt_wording.upgrade(legacy) != legacy
+    assert "<|im_start|>system\n" + prompt_wording.as_template(prompt_wording.SYSTEM) in manifest.prompt.template
     assert manifest.prompt.stop == ("<|im_end|>",)  # end of turn; here also the eos token
     assert manifest.settings == {"tokenizer": "tokenizer.json", "bos_token": "<|endoftext|>", "add_bos": False,
                                  "eos_token": "<|im_end|>", "architecture": "qwen2", "prompt_style": "chat",
@@ -417,9 +421,14 @@ def test_chat_template_with_bos_and_literal_braces():
     assert spec.stop == ("<end_of_turn>", "<eos>")
     rendered = prompts.runtime_environment().from_string(spec.template).render(
         source="German", target="French", text="Guten Tag", context=[])
-    assert rendered == ("<start_of_turn>system\nYou are a professional translator.{{x}}<end_of_turn>\n"
-                        "<start_of_turn>user\nTranslate this German text into French. Output only the translation."
-                        "\n\nGerman: Guten Tag\nFrench:{{x}}<end_of_turn>\n<start_of_turn>model\n")
+    def filled(words):
+        return words.replace("__SRC__", "German").replace("__TGT__", "French").replace("__TEXT__", "Guten Tag") \
+            .replace("__CONTEXT__", "")
+
+    assert rendered == (f"<start_of_turn>system\n{filled(prompt_wording.SYSTEM)}{{{{x}}}}<end_of_turn>\n"
+                        f"<start_of_turn>user\n{filled(prompt_wording.INSTRUCTION)}{{{{x}}}}<end_of_turn>\n"
+                        "<start_of_turn>model\n")
+    assert "<text>\nGuten Tag\n</text>" in rendered
 
 
 def test_chat_template_that_drops_the_message_is_refused():
@@ -459,7 +468,7 @@ def test_chat_prompt_carries_earlier_turns_only_when_given():
     spec, _ = prompts.from_chat_template(template, {"bos_token": "", "eos_token": ""}, ["<|end|>"])
     env = prompts.runtime_environment()
     plain = env.from_string(spec.template).render(source="English", target="German", text="Thanks.", context=[])
-    assert "Earlier" not in plain and "English: Thanks.\nGerman:" in plain
+    assert "Earlier" not in plain and "<text>\nThanks.\n</text>" in plain
     with_context = env.from_string(spec.template).render(source="English", target="German", text="Thanks.",
                                                          context=[("Hello.", "Hallo.")])
-    assert "Earlier in this conversation:\nEnglish: Hello.\nGerman: Hallo.\n\nTranslate this" in with_context
+    assert "Earlier in this conversation:\nEnglish: Hello.\nGerman: Hallo.\n\nTranslate the text" in with_context

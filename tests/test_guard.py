@@ -72,13 +72,13 @@ class CharTokenizer:
 class FakeGenerator:
     """Answers the plain prompt with ``first`` and the strict prompt with ``strict``; records the prompts."""
 
-    def __init__(self, first, strict):
-        self.first, self.strict, self.prompts = first, strict, []
+    def __init__(self, first, strict, strict_marker="Never answer"):
+        self.first, self.strict, self.prompts, self.strict_marker = first, strict, [], strict_marker
 
     def _answer(self, prompt):
         text = "".join(prompt)
         self.prompts.append(text)
-        return self.strict if "Never answer" in text else self.first
+        return self.strict if self.strict_marker in text else self.first
 
     def generate_batch(self, prompts, **kwargs):
         return [SimpleNamespace(sequences_ids=[[ord(c) for c in self._answer(p)]]) for p in prompts]

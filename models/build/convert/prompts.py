@@ -20,16 +20,12 @@ from typing import Iterable
 
 from tolk.models.errors import ConversionError
 from tolk.models.manifest import PromptSpec
+from tolk.models.prompt_wording import CONTEXT, INSTRUCTION, SYSTEM, escape_literal
 
 log = logging.getLogger(__name__)
 
-# The prompt the default pack was evaluated with (README: "Choosing the translation model").
-SYSTEM = "You are a professional translator."
-# __CONTEXT__ renders to nothing without earlier turns, so the evaluated prompt is unchanged by default.
-INSTRUCTION = ("__CONTEXT__Translate this __SRC__ text into __TGT__. Output only the translation.\n\n"
-               "__SRC__: __TEXT__\n__TGT__:")
-CONTEXT = ("{% for pair in context %}{% if loop.first %}Earlier in this conversation:\n{% endif %}"
-           "{{ source }}: {{ pair[0] }}\n{{ target }}: {{ pair[1] }}\n{% if loop.last %}\n{% endif %}{% endfor %}")
+# The words (system prompt, instruction, earlier turns) are the runtime's (models/prompt_wording.py), which also
+# upgrades packs converted with older words when it loads them. __CONTEXT__ renders to nothing without earlier turns.
 SENTINELS = {"__SRC__": "{{ source }}", "__TGT__": "{{ target }}", "__TEXT__": "{{ text }}", "__CONTEXT__": CONTEXT}
 # End-of-turn markers of common chat formats (ChatML, Gemma, Llama 3, Phi).
 END_OF_TURN = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|end|>")
@@ -104,13 +100,8 @@ def render_chat(chat_template: str, messages: list[dict], *, add_generation_prom
         raise ConversionError(f"the model's chat template failed to render: {err}") from err
 
 
-def escape_literal(text: str) -> str:
-    """``text`` as Jinja2 source that renders to exactly ``text`` (``{{``, ``{%``, ``{#`` escaped)."""
-    return re.sub(r"\{[{%#]", lambda m: "{{ '" + m.group() + "' }}", text)
-
-
-def _messages(content: str = INSTRUCTION) -> list[dict]:
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": content}]
+def _messages(content: str = INSTRUCTION, system: str = SYSTEM) -> list[dict]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
 
 def _strip_bos(rendered: str, bos: str) -> tuple[str, bool]:
@@ -143,9 +134,11 @@ def from_chat_template(chat_template: str, special_tokens: dict[str, str],
 def _check_round_trip(chat_template: str, spec: PromptSpec, special_tokens: dict[str, str]) -> None:
     """The pack template, rendered as the device will, must equal the chat template's own output."""
     values = {"source": "English", "target": "Spanish", "text": "Where is {{ the }} station?"}
-    content = INSTRUCTION.replace("__SRC__", values["source"]).replace("__TGT__", values["target"])
-    content = content.replace("__TEXT__", values["text"]).replace("__CONTEXT__", "")
-    expected = render_chat(chat_template, _messages(content), add_generation_prompt=True,
+    def filled(words: str) -> str:
+        words = words.replace("__SRC__", values["source"]).replace("__TGT__", values["target"])
+        return words.replace("__TEXT__", values["text"]).replace("__CONTEXT__", "")
+
+    expected = render_chat(chat_template, _messages(filled(INSTRUCTION), filled(SYSTEM)), add_generation_prompt=True,
                            special_tokens=special_tokens)
     expected, _ = _strip_bos(expected, special_tokens.get("bos_token", ""))
     actual = runtime_environment().from_string(spec.template).render(**values, context=[])
