@@ -38,11 +38,13 @@ UNSAFE_TEXT_ENV = "TOLK_SPEECH_WORKER_UNSAFE_TEXT"
 @dataclass(frozen=True)
 class EngineSpec:
     """One engine for the worker to load: ``name`` is how requests address it, ``kind`` picks its builder from
-    :data:`ENGINES`, ``pack_dir`` is its (verified) pack folder when it has one."""
+    :data:`ENGINES`, ``pack_dir`` is its (verified) pack folder when it has one, ``pack_id`` that pack's id (for
+    the notice when it does not load)."""
 
     name: str
     kind: str
     pack_dir: str = ""
+    pack_id: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
