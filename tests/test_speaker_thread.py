@@ -4,10 +4,11 @@ import time
 import numpy as np
 
 from tolk.audio.devices import SoundDeviceSpeaker
+from tests.leaks import closing
 
 
 def test_a_failing_device_never_kills_the_playback_thread():
-    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    speaker = closing(SoundDeviceSpeaker(device="no-such-device-anywhere"))
     for _ in range(3):
         speaker.play(np.zeros(1600, dtype=np.float32), 16000)
     deadline = time.monotonic() + 10
@@ -23,7 +24,7 @@ def test_a_failing_device_never_kills_the_playback_thread():
 
 
 def test_stop_drops_what_is_queued():
-    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    speaker = closing(SoundDeviceSpeaker(device="no-such-device-anywhere"))
     for _ in range(50):
         speaker.play(np.zeros(160, dtype=np.float32), 16000)
     speaker.stop()
