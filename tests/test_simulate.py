@@ -11,6 +11,7 @@ from tolk.device.history import History
 from tolk.device.script import parse_script, run_script
 from tolk.device.settings import SettingsFile
 from tolk.ui import screens as sc
+from tests.leaks import closing
 
 pytestmark = pytest.mark.real_models
 
@@ -29,6 +30,8 @@ def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
     states = []
     controller = Controller(real_interpreter, mic, speaker, SettingsFile(tmp_path / "settings.json"),
                             History(tmp_path / "history.sqlite"), on_state=lambda old, new: states.append(new.value))
+    closing(mic, "stop")
+    closing(controller)  # the model stays loaded (session fixture): its workers and the microphone end here
     appliance = Appliance(controller, display, (240, 240), recording_render)
     appliance.controller.start()
     appliance.refresh()

@@ -6,13 +6,15 @@ only correct one). A translation passes when it
 
 - keeps every number of the source verbatim (models/guard.missing_numbers: 12.50 may become 12,50),
 - holds each key word group of its language (the word that carries the meaning: the station, the allergy, the
-  direction; each group lists the accepted alternatives, matched case- and accent-insensitively as word starts),
+  direction; each group lists the accepted alternatives, matched case- and accent-insensitively as word starts,
+  and in German anywhere in a word, as German joins nouns: "Kreditkarte" holds "karte"),
 - scores at least :data:`MIN_CHRF` sentence chrF against the reference,
 - and is not caught by the non-translation guard (models/guard.py: e.g. a question answered "Yes, ...").
 
-``KNOWN_FAILING`` lists the (phrase id, language) pairs the default pack gets wrong today
-(tests/test_phrases.py: every other pair must keep passing; a pair that starts passing is reported so it can be
-taken off the list).
+``KNOWN_FAILING`` lists the (phrase id, language) pairs the default pack gets wrong today on every CPU measured,
+``NEAR_TIES`` the pairs whose greedy answer depends on the CPU's int8 kernels (CTranslate2's ISA and GEMM backend:
+two tokens within rounding of each other), right on some and wrong on others. tests/test_phrases.py: every other
+pair must pass on any CPU; a known failure that starts passing is reported so it can be taken off the list.
 """
 from __future__ import annotations
 
@@ -129,14 +131,24 @@ PHRASES: tuple[Phrase, ...] = (
        ("Ce bus va-t-il à l'aéroport ?", "aeroport")),
 )
 
-# (phrase id, language) pairs the default pack (qwen2.5-coder-1.5b-int8, greedy, x86-64 AVX2 kernels) gets wrong
-# today; measured with tests/test_phrases.py.
+# (phrase id, language) pairs the default pack (qwen2.5-coder-1.5b-int8, greedy) gets wrong on every CPU measured
+# (tests/test_phrases.py on an Intel Xeon with AVX-512: CT2_FORCE_CPU_ISA=GENERIC, AVX2 (the default there) and
+# AVX512, with MKL and with oneDNN (CT2_USE_MKL=0, the path AMD CPUs take); the issue #21 report of an AMD EPYC).
 KNOWN_FAILING: frozenset[tuple[str, str]] = frozenset({
     ("departure", "es"), ("dosage", "es"), ("ambulance", "es"),
     ("station", "de"), ("toilet", "de"), ("departure", "de"), ("pharmacy", "de"), ("dosage", "de"), ("left", "de"),
     ("ambulance", "de"), ("airport-bus", "de"),
     ("departure", "fr"), ("penicillin", "fr"), ("nuts", "fr"), ("dosage", "fr"), ("left", "fr"), ("card", "fr"),
+    ("ambulance", "fr"),  # "Veuillez appeler un ambulancier." (a paramedic) on every ISA
 })
+
+# Pairs right on some CPUs and wrong on others (same measurements), with what each gave: not asserted one by one.
+NEAR_TIES: dict[tuple[str, str], str] = {
+    ("penicillin", "de"): 'AVX2/AVX512 "Ich bin allergisch gegen Penicillin."; GENERIC and AMD EPYC '
+                          '"Ich bin an Penicillin过敏."',
+    ("card", "de"): 'GENERIC and AMD EPYC "Kann ich mit Kreditkarte bezahlen?"; AVX2 "Kann ich mit Kreditкарten '
+                    'bezahlen?"',
+}
 
 
 def fold(text: str) -> str:
@@ -145,12 +157,18 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
+# Languages that join nouns into one word (Kreditkarte, Busfahrkarte): a key word may be any part of a word.
+COMPOUNDING = frozenset({"de"})
+
+
 def missing_keys(phrase: Phrase, language: str, output: str) -> list[str]:
-    """The key word groups of ``language`` that ``output`` lacks (each alternative matched as a word start)."""
+    """The key word groups of ``language`` that ``output`` lacks (each alternative matched as a word start, or
+    anywhere in a word in a compounding language)."""
     folded = fold(output)
+    start = "" if language in COMPOUNDING else r"(?<!\w)"
     missing = []
     for group in phrase.keys[language]:
-        if not any(re.search(r"(?<!\w)" + re.escape(fold(alt)), folded) for alt in group):
+        if not any(re.search(start + re.escape(fold(alt)), folded) for alt in group):
             missing.append("|".join(group))
     return missing
 
