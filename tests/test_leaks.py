@@ -65,3 +65,7 @@ def test_closers_run_last_first_and_their_failures_are_reported():
         assert ran == ["thing"] and leaks._closers == []
     finally:
         leaks._closers[:] = saved
+
+
+def test_every_test_runs_under_the_guard(request):
+    assert request.fixturenames[0] == "closes_what_it_starts"  # first function fixture set up: torn down last

@@ -32,3 +32,13 @@ def test_stop_drops_what_is_queued():
     while speaker.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not speaker.busy()
+
+
+def test_close_ends_the_playback_thread_for_good():
+    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    for _ in range(20):
+        speaker.play(np.zeros(160, dtype=np.float32), 16000)
+    speaker.close()
+    assert not speaker.thread.is_alive() and not speaker.busy()  # what was queued is dropped
+    speaker.stop()  # after close: harmless, and the supervisor does not start the thread again
+    assert not speaker.revive() and not speaker.thread.is_alive()
