@@ -147,8 +147,8 @@ KNOWN_FAILING: frozenset[tuple[str, str]] = frozenset({
 NEAR_TIES: dict[tuple[str, str], str] = {
     ("penicillin", "de"): 'AVX2/AVX512 "Ich bin allergisch gegen Penicillin."; GENERIC and AMD EPYC '
                           '"Ich bin an Penicillin过敏."',
-    ("card", "de"): 'GENERIC and AMD EPYC "Kann ich mit Kreditkarte bezahlen?"; AVX2 "Kann ich mit Kreditкарten '
-                    'bezahlen?"',
+    ("card", "de"): 'GENERIC and AMD EPYC "Kann ich mit Kreditkarte bezahlen?"; AVX512 "Kann ich mit Karte '
+                    'bezahlen?"; AVX2 "Kann ich mit Kreditкарten bezahlen?" (Cyrillic)',
 }
 
 
