@@ -10,8 +10,8 @@ A thread is a leak whether or not it is a daemon: the appliance's own threads (t
 tolk-storage, tolk-mic, tolk-playback, tolk-control, ...) are all daemons, and one left behind keeps running a
 loop that posts into a controller nobody steps ("main loop not answering: input dropped" in later tests' logs).
 Threads started outside Python (PortAudio's callback thread, seen by ``threading`` as a "dummy" thread once it
-calls into Python) are not counted: their life is the library's. Child processes are read from /proc (psutil is not a dependency); zombies are not counted (reaped later by
-``subprocess``), a running or stopped child is.
+calls into Python) are not counted: their life is the library's. Child processes are read from /proc (psutil is
+not a dependency); zombies are not counted (reaped later by ``subprocess``), a running or stopped child is.
 """
 from __future__ import annotations
 
