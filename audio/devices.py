@@ -251,6 +251,9 @@ class SoundDeviceMicrophone:
         self.error = None
 
 
+_CLOSE = object()  # queued by SoundDeviceSpeaker.close(): the playback thread ends
+
+
 class SoundDeviceSpeaker:
     """Plays queued clips on a PortAudio output stream from its own thread.
 
@@ -272,12 +275,20 @@ class SoundDeviceSpeaker:
         self._pending = 0  # clips queued or playing: busy() never misses one between queue and stream
         self._playing = False  # the clip taken from the queue is not counted off yet
         self.failures = 0
+        self._closed = False
         self.thread = threading.Thread(target=self._run, name="tolk-playback", daemon=True)
         self.thread.start()
 
+    def close(self, timeout: float = 2.0) -> None:
+        """Cut what plays, drop the queue and end the playback thread (its stream closes on the way out)."""
+        self._closed = True
+        self.stop()
+        self._queue.put(_CLOSE)
+        self.thread.join(timeout)
+
     def revive(self) -> bool:
         """The supervisor's check: a playback thread that died is started again (clips queued meanwhile play)."""
-        if self.thread.is_alive():
+        if self.thread.is_alive() or self._closed:
             return False
         log.error("the playback thread had died: started again")
         with self._lock:
@@ -299,8 +310,11 @@ class SoundDeviceSpeaker:
             self._epoch += 1
             while True:
                 try:
-                    self._queue.get_nowait()
+                    clip = self._queue.get_nowait()
                 except queue.Empty:
+                    break
+                if clip is _CLOSE:
+                    self._queue.put(_CLOSE)  # close() came first: the thread still has to see it
                     break
                 self._pending -= 1
 
@@ -313,6 +327,8 @@ class SoundDeviceSpeaker:
             clip = self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+        if clip is _CLOSE:
+            return None
         with self._lock:
             self._playing = True
         return clip
@@ -324,8 +340,10 @@ class SoundDeviceSpeaker:
                 self._pending = max(0, self._pending - 1)
 
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             clip = self._take(None)
+            if clip is None:  # closed
+                return
             try:
                 self._play_run(clip)
             except Exception as err:  # noqa: BLE001 - sounddevice.PortAudioError is not an OSError

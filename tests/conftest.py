@@ -89,3 +89,21 @@ def clips(tmp_path_factory, real_store):
 
 # The virtual sound card (tests/virtual_audio.py): one PulseAudio daemon for the session, for the tests that ask.
 from tests.virtual_audio import pulse_daemon, virtual_audio  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def closes_what_it_starts(request):
+    """Fail a test that leaves a thread or a child process running (tests/leaks.py). Autouse and function-scoped:
+    set up after the wider-scoped fixtures the test needs and before its own function-scoped ones, so it is torn
+    down after them, and what a session or module fixture starts belongs to that fixture's scope."""
+    from tests import leaks
+
+    before = leaks.snapshot()
+    yield
+    problems = leaks.run_closers()
+    left = leaks.leftovers(before)
+    left.end_children()
+    problems += left.lines()
+    if problems:
+        pytest.fail(f"{request.node.nodeid} did not close what it started:\n  " + "\n  ".join(problems),
+                    pytrace=False)

@@ -27,9 +27,12 @@ def mic(request):
 @pytest.fixture(params=["fake", "sounddevice"])
 def speaker(request):
     if request.param == "fake":
-        return RecordingSpeaker(rate=16000)
+        yield RecordingSpeaker(rate=16000)
+        return
     request.getfixturevalue("virtual_audio")
-    return SoundDeviceSpeaker(DEVICE, linger_seconds=0.05)
+    made = SoundDeviceSpeaker(DEVICE, linger_seconds=0.05)
+    yield made
+    made.close()
 
 
 def test_mic_available_chunks_and_idempotent_start_stop(mic):

@@ -27,6 +27,20 @@ class Chunks:
             return np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=np.float32)
 
 
+@pytest.fixture
+def new_speaker(virtual_audio):
+    """SoundDeviceSpeaker(...), closed when the test ends (before the virtual card goes back to its state)."""
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(SoundDeviceSpeaker(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for speaker in made:
+        speaker.close()
+
+
 def test_the_microphone_records_a_known_tone(virtual_audio):
     mic, got = SoundDeviceMicrophone(DEVICE), Chunks()
     assert mic.available()
@@ -50,8 +64,8 @@ def test_the_microphone_records_a_known_tone(virtual_audio):
     # leaves a gap now and then, the level of the tone itself does not change
 
 
-def test_the_speaker_plays_a_clip_that_reaches_the_sink(virtual_audio):
-    speaker = SoundDeviceSpeaker(DEVICE, volume=1.0)
+def test_the_speaker_plays_a_clip_that_reaches_the_sink(virtual_audio, new_speaker):
+    speaker = new_speaker(DEVICE, volume=1.0)
     recording = virtual_audio.record()
     time.sleep(0.1)
     speaker.play(tone(660, 0.6, rate=22050, amplitude=0.5), 22050)  # a Piper-rate clip, resampled to 48 kHz
@@ -69,8 +83,8 @@ def test_the_speaker_plays_a_clip_that_reaches_the_sink(virtual_audio):
     # leaves a gap now and then, the level of the tone itself does not change
 
 
-def test_unplugged_then_plugged_in_again(virtual_audio):
-    mic, speaker = SoundDeviceMicrophone(DEVICE), SoundDeviceSpeaker(DEVICE, linger_seconds=0.05)
+def test_unplugged_then_plugged_in_again(virtual_audio, new_speaker):
+    mic, speaker = SoundDeviceMicrophone(DEVICE), new_speaker(DEVICE, linger_seconds=0.05)
     assert mic.available() and speaker.available()
     virtual_audio.unplug()
     assert rescan()
@@ -119,9 +133,9 @@ def test_the_microphone_stream_dying_mid_turn_is_reported_with_a_code(virtual_au
         mic.stop()
 
 
-def test_the_speaker_stream_dying_mid_clip_is_reported_and_the_thread_lives_on(virtual_audio):
+def test_the_speaker_stream_dying_mid_clip_is_reported_and_the_thread_lives_on(virtual_audio, new_speaker):
     errors: list[AudioDeviceError] = []
-    speaker = SoundDeviceSpeaker(DEVICE, on_error=errors.append)
+    speaker = new_speaker(DEVICE, on_error=errors.append)
     speaker.play(tone(440, 3.0), 48000)
     time.sleep(0.3)
     virtual_audio.unload_sink()
@@ -136,7 +150,7 @@ def test_the_speaker_stream_dying_mid_clip_is_reported_and_the_thread_lives_on(v
     assert np.abs(recording.stop()).max() > 0.1 and speaker.failures == 1
 
 
-def test_rescan_keeps_an_open_microphone_and_waits_for_a_playing_speaker(virtual_audio):
+def test_rescan_keeps_an_open_microphone_and_waits_for_a_playing_speaker(virtual_audio, new_speaker):
     """Hands-free with no speaker: the microphone is open while the controller rescans for the speaker.
     PortAudio must never be terminated under an open stream."""
     mic, got = SoundDeviceMicrophone(DEVICE), Chunks()
@@ -149,7 +163,7 @@ def test_rescan_keeps_an_open_microphone_and_waits_for_a_playing_speaker(virtual
         virtual_audio.play(tone(440, 0.3))
         wait_for(lambda: np.abs(np.concatenate(got.chunks[before:] or [np.zeros(1)])).max() > 0.1)
 
-        speaker = SoundDeviceSpeaker(DEVICE)
+        speaker = new_speaker(DEVICE)
         speaker.play(tone(440, 1.0), 48000)
         wait_for(lambda: speaker._playing)
         assert not rescan()  # deferred while a clip plays
@@ -161,7 +175,7 @@ def test_rescan_keeps_an_open_microphone_and_waits_for_a_playing_speaker(virtual
         mic.stop()
 
 
-def test_hands_free_with_no_speaker_rescans_without_breaking_the_open_microphone(virtual_audio, tmp_path):
+def test_hands_free_with_no_speaker_rescans_without_breaking_the_open_microphone(virtual_audio, tmp_path, new_speaker):
     """Hands-free keeps the microphone open; when the speaker goes missing, the device rescans every retry
     with that stream open (PortAudio is never terminated under it) and recovers when the speaker returns."""
     from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
@@ -175,7 +189,7 @@ def test_hands_free_with_no_speaker_rescans_without_breaking_the_open_microphone
     settings.save(Settings(mode="hands-free"))
     interp = Interpreter(FakeAsr("Good morning."), FakeTranslator(mt_manifest()), FakeVoices(),
                          InterpreterConfig(partial_every_seconds=0))
-    mic, speaker = SoundDeviceMicrophone(DEVICE), SoundDeviceSpeaker(DEVICE)
+    mic, speaker = SoundDeviceMicrophone(DEVICE), new_speaker(DEVICE)
     controller = Controller(interp, mic, speaker, settings, History(tmp_path / "history.sqlite"),
                             retry_seconds=0.0, rescan_devices=rescan)
     controller.start()
@@ -205,7 +219,7 @@ def test_hands_free_with_no_speaker_rescans_without_breaking_the_open_microphone
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the threads die on purpose
-def test_the_supervisor_restarts_dead_playback_and_capture_threads(virtual_audio, monkeypatch):
+def test_the_supervisor_restarts_dead_playback_and_capture_threads(virtual_audio, monkeypatch, new_speaker):
     """A thread that dies anyway (a bug, a BaseException) is started again by the executor's supervisor, and
     the device plays and records afterwards."""
     from tolk.device.executor import Executor
@@ -219,7 +233,7 @@ def test_the_supervisor_restarts_dead_playback_and_capture_threads(virtual_audio
         got(chunk)
 
     mic.start(feed_then_die)
-    speaker = SoundDeviceSpeaker(DEVICE, volume=1.0)
+    speaker = new_speaker(DEVICE, volume=1.0)
     executor = Executor.__new__(Executor)  # only its supervisor: no interpreter, settings or history needed
     executor.speaker, executor.mic, executor._next_supervise = speaker, mic, 0.0
     executor.devices = executor.storage = type("W", (), {"alive": lambda self: True})()

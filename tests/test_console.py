@@ -42,7 +42,8 @@ class Rig:
         self.loop.start()
         self.master, slave = os.openpty()
         self.port = serial.serial_for_url(os.ttyname(slave), baudrate=115200, timeout=0.05)
-        self.session = Session(self.port.read, self.port.write, SocketBackend(tmp_path / "control.sock"))
+        self.backend = SocketBackend(tmp_path / "control.sock")
+        self.session = Session(self.port.read, self.port.write, self.backend)
         self.stop = threading.Event()
         self.console = threading.Thread(target=self.session.serve, args=(self.stop.is_set,), daemon=True)
         self.console.start()
@@ -88,6 +89,8 @@ class Rig:
         self.stop.set()
         self.controller.stopped.set()
         self.console.join(2)
+        self.loop.join(5)
+        self.backend.close()  # the server's connection thread ends when its client hangs up
         self.server.close()
         self.port.close()
         os.close(self.master)

@@ -15,6 +15,7 @@ from tolk.device.interpreter import Interpreter, InterpreterConfig
 from tolk.device.settings import Settings, SettingsFile
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
 from tolk.ui import screens as sc
+from tests.leaks import closing
 
 
 @pytest.fixture
@@ -23,13 +24,14 @@ def speech_clip(tmp_path):
 
 
 def make_controller(tmp_path, text="Good morning.", language="en", voices=None, **kwargs):
-    interp = Interpreter(FakeAsr(text, language), FakeTranslator(mt_manifest()), voices or FakeVoices(),
-                         InterpreterConfig(partial_every_seconds=0))
-    mic, speaker = FileMicrophone(speed=20.0), RecordingSpeaker()
+    interp = closing(Interpreter(FakeAsr(text, language), FakeTranslator(mt_manifest()), voices or FakeVoices(),
+                                 InterpreterConfig(partial_every_seconds=0)))
+    mic, speaker = closing(FileMicrophone(speed=20.0), "stop"), RecordingSpeaker()
     states = []
     controller = Controller(interp, mic, speaker, SettingsFile(tmp_path / "settings.json"),
                             History(tmp_path / "history.sqlite"),
                             on_state=lambda old, new: states.append(new.value), retry_seconds=0.0, **kwargs)
+    closing(controller)
     return controller, mic, speaker, states
 
 

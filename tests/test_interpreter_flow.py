@@ -8,6 +8,7 @@ import pytest
 from tolk.device import events as ev
 from tolk.device.interpreter import Interpreter, InterpreterConfig
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+from tests.leaks import closing
 
 SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)
 
@@ -15,7 +16,7 @@ SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)
 def make(text="Good morning. Where is the station?", gate=None, **config):
     voices = FakeVoices()
     translator = FakeTranslator(mt_manifest(), gate=gate)
-    return Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config)), translator, voices
+    return closing(Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config))), translator, voices
 
 
 def _wait_until(done, timeout: float = 5.0) -> None:
@@ -116,7 +117,7 @@ def test_earlier_turns_are_passed_as_context_when_enabled():
             return super().stream(text, source, target, context, cancel)
 
     translator = ContextTranslator(mt_manifest())
-    interp = Interpreter(FakeAsr("x"), translator, FakeVoices(), InterpreterConfig(context_turns=2))
+    interp = closing(Interpreter(FakeAsr("x"), translator, FakeVoices(), InterpreterConfig(context_turns=2)))
     for text in ("One.", "Two.", "Three."):
         interp.translate_text(text, "en", "es").collect(timeout=10)
     interp.translate_text("Four.", "en", "de").collect(timeout=10)

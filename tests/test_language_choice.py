@@ -12,6 +12,7 @@ from tolk.models.asr import Encoded, WhisperAsr
 from tolk.models.errors import ErrorCode
 from tolk.models.language_choice import Evidence, alternation_prior, choose, needs_second_decode, posterior, score
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+from tests.leaks import closing
 
 
 def table(*rows):
@@ -96,8 +97,8 @@ SPEECH = np.full(16000 * 2, 0.2, dtype=np.float32)
 
 
 def make(asr, **config):
-    return Interpreter(asr, FakeTranslator(mt_manifest(("en", "es", "de", "fr"))), FakeVoices(),
-                       InterpreterConfig(**config))
+    return closing(Interpreter(asr, FakeTranslator(mt_manifest(("en", "es", "de", "fr"))), FakeVoices(),
+                               InterpreterConfig(**config)))
 
 
 def test_hands_free_turns_get_the_other_language_as_prior_push_to_talk_none():

@@ -11,6 +11,7 @@ import pytest
 
 from tolk.models import paths
 from tolk.models.build import defaults
+from tolk.models.build.phrases import missing_words
 from tolk.models.errors import TolkError
 from tolk.models.manifest import Engine, Kind
 from tolk.models.store import PackStore
@@ -79,4 +80,5 @@ def test_default_translation_pack_translates(mt_pack):
     translator = load_translator(mt_pack.path, mt_pack.manifest)
     es, de = translator.translate(["Good morning, where is the train station?"], "en", "es")[0], \
         translator.translate(["Thank you very much."], "en", "de")[0]
-    assert "estación" in es.text.lower() and "danke" in de.text.lower()
+    # any correct answer: "Muchas gracias"/"Vielen Dank"/"Danke schön" differ with the CPU's int8 kernels
+    assert not missing_words(es.text, "es", ["estacion"]) and not missing_words(de.text, "de", ["dank"]), (es, de)

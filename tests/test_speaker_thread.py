@@ -4,10 +4,11 @@ import time
 import numpy as np
 
 from tolk.audio.devices import SoundDeviceSpeaker
+from tests.leaks import closing
 
 
 def test_a_failing_device_never_kills_the_playback_thread():
-    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    speaker = closing(SoundDeviceSpeaker(device="no-such-device-anywhere"))
     for _ in range(3):
         speaker.play(np.zeros(1600, dtype=np.float32), 16000)
     deadline = time.monotonic() + 10
@@ -23,7 +24,7 @@ def test_a_failing_device_never_kills_the_playback_thread():
 
 
 def test_stop_drops_what_is_queued():
-    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    speaker = closing(SoundDeviceSpeaker(device="no-such-device-anywhere"))
     for _ in range(50):
         speaker.play(np.zeros(160, dtype=np.float32), 16000)
     speaker.stop()
@@ -31,3 +32,13 @@ def test_stop_drops_what_is_queued():
     while speaker.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not speaker.busy()
+
+
+def test_close_ends_the_playback_thread_for_good():
+    speaker = SoundDeviceSpeaker(device="no-such-device-anywhere")
+    for _ in range(20):
+        speaker.play(np.zeros(160, dtype=np.float32), 16000)
+    speaker.close()
+    assert not speaker.thread.is_alive() and not speaker.busy()  # what was queued is dropped
+    speaker.stop()  # after close: harmless, and the supervisor does not start the thread again
+    assert not speaker.revive() and not speaker.thread.is_alive()

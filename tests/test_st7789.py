@@ -6,6 +6,8 @@ import pytest
 
 pytest.importorskip("luma.lcd", reason="luma.lcd is in the test extras: pip install -e '.[test]'")
 
+import luma.core.virtual  # noqa: E402,F401 - its import starts luma's process-wide pool of 4 threads: at collection,
+# not inside the first test (tests/leaks.py would count them as that test's)
 from luma.core.device import dummy  # noqa: E402
 from luma.core.interface.serial import noop  # noqa: E402
 

@@ -80,6 +80,7 @@ def test_executor_hands_the_choice_to_the_router(tmp_path):
     from tolk.audio.devices import FileMicrophone, RecordingSpeaker
     from tolk.device.executor import Executor
     from tolk.device.interpreter import Interpreter
+    from tests.leaks import closing
 
     class Engine:
         voices = {"es": ["ef_dora", "em_alex"]}
@@ -88,8 +89,9 @@ def test_executor_hands_the_choice_to_the_router(tmp_path):
             yield voice
 
     router = SpeechRouter({}, None, Engine(), defaults={"es": "kokoro:ef_dora"})
-    interp = Interpreter(FakeAsr("hola"), FakeTranslator(mt_manifest()), router)
-    executor = Executor(interp, FileMicrophone(), RecordingSpeaker(), SettingsFile(tmp_path / "s.json"), None, lambda m: None)
+    interp = closing(Interpreter(FakeAsr("hola"), FakeTranslator(mt_manifest()), router))
+    executor = closing(Executor(interp, FileMicrophone(), RecordingSpeaker(), SettingsFile(tmp_path / "s.json"), None,
+                                lambda m: None))
     executor.perform(i.ApplySettings(Settings(voices=(("es", "kokoro:em_alex"),))))
     assert router.option("es") == "kokoro:em_alex"
     executor.perform(i.ApplySettings(Settings(voices=(("es", "kokoro:zz_gone"),))))  # not here: the default

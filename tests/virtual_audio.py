@@ -117,6 +117,12 @@ class PulseDaemon:
 
     unplug, replug = stop, start
 
+    def owned(self) -> list:
+        """The daemon, its keep-alive clients and their drain thread: process-wide, restarted by tests that
+        unplug the card (tests/leaks.py does not count them as a test's leftovers)."""
+        procs = [p for p in (self._daemon, *self._keepalive) if p is not None]
+        return [p.pid for p in procs] + [t for t in (getattr(self, "_drain", None),) if t is not None]
+
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10,
                               check=check)
@@ -207,7 +213,11 @@ def pulse_daemon(tmp_path_factory):
         daemon.start()
     except (RuntimeError, OSError) as err:
         need_virtual_audio(str(err))
+    from tests.leaks import process_wide
+
+    forget = process_wide(daemon.owned)
     yield daemon
+    forget()
     daemon.stop()
     shutil.rmtree(daemon.root, ignore_errors=True)
 

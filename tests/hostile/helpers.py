@@ -4,12 +4,13 @@ from __future__ import annotations
 from tolk.device import events as ev
 from tolk.device.interpreter import Interpreter, InterpreterConfig
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+from tests.leaks import closing
 
 
 def make_interpreter(text: str = "Good morning.", **config):
     voices = FakeVoices()
     translator = FakeTranslator(mt_manifest())
-    return Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config)), translator, voices
+    return closing(Interpreter(FakeAsr(text), translator, voices, InterpreterConfig(**config))), translator, voices
 
 
 def still_translates(interp) -> None:
