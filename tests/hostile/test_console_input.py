@@ -236,6 +236,7 @@ def logged_console(tmp_path):
         root.removeHandler(logs)
         root.setLevel(level)
         logtext.log_conversations(False)
+        controller.close()
         interp.close()
 
 

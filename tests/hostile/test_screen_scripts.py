@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tests.fakes import FakeAsr, FakeTranslator, FakeVoices, mt_manifest
+from tests.leaks import closing
 from tolk.audio.clip import write_wav
 from tolk.audio.devices import FileMicrophone, RecordingSpeaker
 from tolk.device.appliance import Appliance
@@ -46,11 +47,13 @@ class FixedTranslator(FakeTranslator):
 def appliance_for(tmp_path, lang_b: str, answer: str, display=None):
     translator = FixedTranslator(mt_manifest(("en", lang_b)))
     translator.answer = answer
-    interp = Interpreter(FakeAsr(SPOKEN, "en"), translator, FakeVoices(), InterpreterConfig(partial_every_seconds=0))
+    interp = closing(Interpreter(FakeAsr(SPOKEN, "en"), translator, FakeVoices(),
+                                 InterpreterConfig(partial_every_seconds=0)))
     settings = SettingsFile(tmp_path / "settings.json")
     settings.save(Settings(lang_a="en", lang_b=lang_b))
     mic, speaker = FileMicrophone(speed=20.0), RecordingSpeaker()
-    controller = Controller(interp, mic, speaker, settings, History(tmp_path / "history.sqlite"), retry_seconds=0.0)
+    controller = closing(Controller(interp, mic, speaker, settings, History(tmp_path / "history.sqlite"),
+                                    retry_seconds=0.0))
     appliance = Appliance(controller, display or MemoryDisplay(), (240, 240), render)
     return appliance, mic
 
