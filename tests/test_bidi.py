@@ -25,6 +25,7 @@ def fribidi_levels(lib, text: str, rtl: bool) -> list[int]:
     lib.fribidi_get_bidi_types(chars, n, types)
     lib.fribidi_get_bracket_types(chars, n, types, brackets)
     direction = ctypes.c_uint32(FRIBIDI_PAR_RTL if rtl else FRIBIDI_PAR_LTR)
+    lib.fribidi_get_par_embedding_levels_ex.restype = ctypes.c_int8  # FriBidiLevel (max level + 1, 0 on failure)
     assert lib.fribidi_get_par_embedding_levels_ex(types, brackets, n, ctypes.byref(direction), levels) > 0
     return list(levels)
 

@@ -61,6 +61,7 @@ def test_scripted_conversation_both_ways(real_interpreter, clips, tmp_path):
     assert states.count("listening") == 2 and states.count("speaking") == 2
     assert speaker.seconds > 2.0
     assert len(display.frames) == len(shown) and display.frames[-1].size == (240, 240)
+    assert controller.executor.idle(30)  # the second turn's history row is written by the storage worker
     assert [e.target_lang for e in controller.history.recent()] == ["en", "es"]
 
 

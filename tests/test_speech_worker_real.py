@@ -70,12 +70,14 @@ def _kill_mid_clause(controller, mic, speaker, speech_clip, worker, caplog):
     assert f"speech worker {first_pid} killed by SIGKILL" in caplog.text
     assert "espeak-ng speaks" in caplog.text  # the clause (or what was left of it) in the fallback voice
     assert controller.state is State.READY and speaker.seconds > 0.5  # the turn was spoken, the device is ready
+    assert controller.executor.idle(30)  # the history row is written by the storage worker
     assert [e.translation for e in controller.history.recent()] == ["GOOD MORNING, WHERE IS THE TRAIN STATION?"]
     assert worker.wait_ready(300) and worker.pid != first_pid and worker.crashes == 1
     caplog.clear()
     spoken_before = speaker.seconds
     turn(controller, mic, speech_clip, "talk_b")  # the next turn: Kokoro again, nothing falls back
     assert speaker.seconds > spoken_before + 0.5 and "espeak-ng speaks" not in caplog.text
+    assert controller.executor.idle(30)
     assert controller.state is State.READY and worker.crashes == 1 and controller.history.count() == 2
 
 
@@ -101,7 +103,7 @@ def test_the_espeak_abort_input_unsanitised_ends_only_the_worker(tmp_path, speec
         assert f"speech worker {first_pid} killed by SIGABRT" in caplog.text
         assert "espeak-ng speaks the clause" in caplog.text and "TTS-CRASHED" not in str(controller.screen())
         assert controller.state is State.READY and speaker.seconds > 0.5
-        assert controller.history.count() == 1  # the turn is kept
+        assert controller.executor.idle(30) and controller.history.count() == 1  # the turn is kept
         assert router.worker.wait_ready(300) and router.worker.pid != first_pid
         caplog.clear()
         controller.interpreter.asr.text = "Good morning."

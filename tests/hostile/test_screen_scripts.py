@@ -78,6 +78,7 @@ def talk(appliance, mic, tmp_path, timeout: float = 20.0) -> None:
         appliance.tick(0.01)
     for _ in range(5):
         appliance.tick(0.01)
+    assert controller.executor.idle(30)  # the turn's history row is written by the storage worker
 
 
 def ink(image, box) -> int:
