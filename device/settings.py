@@ -184,7 +184,8 @@ class SettingsFile:
             return self._damaged(str(err)[:200])
         settings, bad = Settings.from_dict_lenient(data)
         if bad:  # the good fields stay; bad ones take their defaults (not saved until a person changes one)
-            log.warning("settings file %s: bad values %s; defaults used for them", self.path, bad)
+            log.warning("settings file %s: bad values (%s); defaults used for them", self.path,
+                        "; ".join(f"{b.field}: {b.why} [{b.code}]" for b in bad))
             return settings, (f"Settings reset: {', '.join(b.field for b in bad)} "
                               f"[{ErrorCode.SETTINGS_BAD}]")
         return settings, ""
