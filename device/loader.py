@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tolk.device.interpreter import Interpreter, InterpreterConfig
 from tolk.models.asr import AsrOptions, WhisperAsr
-from tolk.models.errors import ErrorCode, PackNotFoundError, TolkError
+from tolk.models.errors import PackNotFoundError, TolkError
 from tolk.models.manifest import Engine, Kind
 from tolk.models.selection import active_packs
 from tolk.models.store import PackStore
@@ -48,7 +48,7 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
             try:
                 checked, lease = store.use(pack.id)
             except TolkError as err:
-                notices.append(_left_out(pack.id, err))
+                notices.append(_left_out(pack.id, err.code, f"{type(err).__name__}: {err}"))
                 continue
             leases.append(lease)
             voice_packs.append(checked)
@@ -69,14 +69,9 @@ def load_interpreter(store: PackStore, config: InterpreterConfig = InterpreterCo
     return Interpreter(asr, translator, voices, config, notices=tuple(notices), leases=tuple(leases))
 
 
-def _left_out(pack_id: str, err: Exception | str) -> str:
+def _left_out(pack_id: str, code: object, why: str) -> str:
     """The notice for an optional pack that is not used (logged in full; the screen shows one short line)."""
-    if isinstance(err, str):  # the speech worker's "[CODE] why"
-        code = err[1:err.index("]")] if err.startswith("[") and "]" in err else str(ErrorCode.PACK_BROKEN)
-    else:
-        code = err.code if isinstance(err, TolkError) else ErrorCode.PACK_BROKEN
-    log.error("voice pack %s left out, espeak-ng speaks its languages: %s", pack_id,
-              err if isinstance(err, str) else f"{type(err).__name__}: {err}")
+    log.error("voice pack %s left out, espeak-ng speaks its languages: %s", pack_id, why)
     return f"Voice {pack_id} off [{code}]: espeak-ng speaks"  # the code stays on the 240 px screen
 
 
@@ -124,7 +119,7 @@ def settle_voices(router: SpeechRouter, notices: list[str] | None = None) -> Non
             log.error("the speech worker is not ready: espeak-ng speaks until it is")
         failed = router.worker.failed
         if notices is not None:
-            notices.extend(_left_out(spec.pack_id or spec.name, failed[spec.name])
+            notices.extend(_left_out(spec.pack_id or spec.name, *failed[spec.name])
                            for spec in router.worker.specs if spec.name in failed)
         router.piper_voices = {code: v for code, v in router.piper_voices.items() if v.engine not in failed}
         if router.kokoro is not None and router.kokoro.engine in failed:

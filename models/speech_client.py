@@ -94,7 +94,7 @@ class SpeechWorker:
         self.specs = list(specs)
         self.env = env
         self.start_timeout, self.chunk_timeout = start_timeout, chunk_timeout
-        self.failed: dict[str, str] = {}  # engine name -> why it did not load in the worker
+        self.failed: dict[str, tuple[str, str]] = {}  # engine name -> (error code, why) it did not load in the worker
         self.starts = 0  # workers that became ready (1 + restarts)
         self.crashes = 0
         self.last_exit: int | None = None  # the return code of the last worker that died
@@ -199,7 +199,7 @@ class SpeechWorker:
                 return True
             self._process = process
             self._unfinished = None
-        self.failed = dict(header.get("failed", {}))
+        self.failed = {name: (str(code), str(why)) for name, (code, why) in header.get("failed", {}).items()}
         self.starts += 1
         self.start_seconds = time.monotonic() - started
         log.info("speech worker %d ready in %.2f s (%s)%s", process.pid, self.start_seconds,

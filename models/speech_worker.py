@@ -103,7 +103,8 @@ class _FrameLog(logging.Handler):
             pass  # the appliance is gone; the worker ends at its next read
 
 
-def _load(specs: list[EngineSpec]) -> tuple[dict[str, object], dict[str, str]]:
+def _load(specs: list[EngineSpec]) -> tuple[dict[str, object], dict[str, tuple[str, str]]]:
+    """The engines that loaded, and for each that did not: its error code and why."""
     engines, failed = {}, {}
     for spec in specs:
         try:
@@ -111,7 +112,7 @@ def _load(specs: list[EngineSpec]) -> tuple[dict[str, object], dict[str, str]]:
         except Exception as err:  # noqa: BLE001 - one engine that does not load leaves the others speaking
             log.error("voice engine %s (%s) did not load: %s", spec.name, spec.kind, err)
             code = err.code if isinstance(err, TolkError) else ErrorCode.PACK_BROKEN
-            failed[spec.name] = f"[{code}] {type(err).__name__}: {err}"
+            failed[spec.name] = (str(code), f"{type(err).__name__}: {err}")
     return engines, failed
 
 
